@@ -1,0 +1,49 @@
+# vae-teach: `make lab` opens the course, `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+# JupyterLab refuses to run as root unless told to (containers, CI)
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: setup lab app test test-fast strip record bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) notebooks/00_start_here.ipynb
+
+app: $(STAMP)
+	$(VENV)/bin/voila notebooks/08_latent_space.ipynb --Voila.ip=127.0.0.1 --port=$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not browser"
+
+strip: $(STAMP)
+	$(PY) -m vae_teach.nbstrip notebooks
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis tests/browser/artifacts
+
+# execute notebooks and keep the outputs of `# NBVAL_CHECK_OUTPUT` cells (NB=notebooks/03_elbo.ipynb for one)
+NB ?= notebooks
+record: $(STAMP)
+	$(PY) -m vae_teach.nbstrip --record $(NB)

@@ -1,0 +1,40 @@
+"""Notebook-06 checkers: accept the reference, reject a typical mistake, report `...` as unanswered."""
+
+import math
+
+import pytest
+
+from vae_teach.exercises import training
+
+CASES = [
+    (training.check_kl_per_dim, training._kl_per_dim,
+     lambda mu, logvar: (0.5 * (mu**2 + logvar.exp() - 1 - logvar)).sum(0)),
+    (training.check_active_units, training._active_units, lambda mu: int((mu.var(1) > 0.01).sum())),
+    (training.check_bits_per_dim, training._bits_per_dim, lambda nats: nats / math.log(2)),
+]
+
+
+@pytest.mark.parametrize("checker, reference, wrong", CASES)
+def test_accepts_reference(checker, reference, wrong, capsys):
+    assert checker(reference) is True
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("checker, reference, wrong", CASES)
+def test_rejects_typical_mistake(checker, reference, wrong, capsys):
+    assert checker(wrong) is False
+    assert "✗" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("checker, reference, wrong", CASES)
+def test_placeholder_is_not_answered(checker, reference, wrong, capsys):
+    def placeholder(*args):
+        ...
+
+    assert checker(placeholder) is None
+    assert "○" in capsys.readouterr().out
+
+
+def test_reference_active_units_counts_the_varying_dims():
+    mu, _ = training._cases_mu_logvar()[0]
+    assert training._active_units(mu) == 2

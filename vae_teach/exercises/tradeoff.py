@@ -1,0 +1,56 @@
+"""Checkers for notebook 07 (KL versus reconstruction): the β loss, a warm-up schedule, active units."""
+
+from __future__ import annotations
+
+import torch
+
+from vae_teach.exercises._check import check
+
+
+def _beta_loss(distortion, rate, beta):
+    """β-weighted loss: distortion + β·rate, per image: [n], [n], float -> [n] (AEVB eq. 10 when β = 1)."""
+    return distortion + beta * rate
+
+
+def _warmup(epoch, warmup_epochs):
+    """Linear KL warm-up: β grows from 0 at epoch 0 to 1 at `warmup_epochs`, then stays 1."""
+    return min(1.0, epoch / warmup_epochs)
+
+
+def _active_units(kl_per_dim, threshold=0.01):
+    """How many latent dims carry more than `threshold` nats of KL: [k] -> int."""
+    return int((torch.as_tensor(kl_per_dim) > threshold).sum())
+
+
+def check_beta_loss(answer):
+    """Check `answer(distortion, rate, beta) -> [n]`, the loss minimised for a given β."""
+    g = torch.Generator().manual_seed(7)
+    d, r = 50 + 10 * torch.rand(4, generator=g), 5 * torch.rand(4, generator=g)
+    cases = [(d, r, 0.0), (d, r, 1.0), (d, r, 4.0)]
+    return check(
+        "β-weighted loss", answer, _beta_loss, cases,
+        hint="the loss is the negative ELBO with the KL (rate) multiplied by β: distortion + β·rate.",
+    )
+
+
+def check_warmup(answer):
+    """Check `answer(epoch, warmup_epochs) -> float`, a linear warm-up from β = 0 to β = 1."""
+    cases = [(0, 10), (3, 10), (10, 10), (25, 10), (1, 4)]
+    return check(
+        "linear KL warm-up", answer, _warmup, cases,
+        hint="β is 0 at epoch 0, rises in a straight line, reaches 1 at warmup_epochs and never exceeds 1.",
+    )
+
+
+def check_active_units(answer):
+    """Check `answer(kl_per_dim, threshold) -> int`, the count of latent dims above the KL threshold."""
+    cases = [
+        (torch.tensor([2.3, 0.001, 0.5, 0.0]), 0.01),
+        (torch.tensor([0.02, 0.005, 0.011]), 0.01),
+        (torch.zeros(8), 0.01),
+        (torch.tensor([1.0, 0.3, 0.2]), 0.25),
+    ]
+    return check(
+        "active units", answer, _active_units, cases, atol=0, rtol=0,
+        hint="count the entries of kl_per_dim strictly above threshold (return an int, not a tensor).",
+    )

@@ -1,0 +1,57 @@
+"""Gradient estimates for a real VAE encoder's parameters φ: pathwise (reparameterised) versus score function.
+
+Both estimate ∇_φ E_{q_φ(z|x)}[log p_θ(x|z)], the reconstruction term of the ELBO (AEVB eq. 7), one ε per image
+per estimate, averaged over the rows of x. The KL term is left out: it has a closed form, so its gradient is exact
+under either estimator and would only add the same constant to both.
+"""
+
+from __future__ import annotations
+
+import torch
+
+METHODS = ("reparam", "score")
+
+
+def encoder_params(model, x: torch.Tensor) -> list[torch.nn.Parameter]:
+    """The parameters φ that q(z|x) = model.encode(x) depends on (found by autograd, not by attribute names)."""
+    q = model.encode(x)
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(q.mean.sum() + q.stddev.sum(), params, allow_unused=True)
+    return [p for p, g in zip(params, grads, strict=True) if g is not None]
+
+
+def encoder_grad_samples(model, x: torch.Tensor, n: int, method: str, generator: torch.Generator | None = None,
+                         params: list[torch.nn.Parameter] | None = None) -> torch.Tensor:
+    """n single-sample estimates of ∇_φ mean_rows E_q[log p(x|z)], flattened over φ: x [m, D] -> [n, P] (eq. 7)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    if not torch.is_tensor(x) or x.dim() != 2 or x.shape[0] < 1:
+        raise ValueError(f"x must be a tensor [m, D] with m >= 1, got {type(x).__name__} "
+                         f"{tuple(x.shape) if torch.is_tensor(x) else ''}")
+    params = encoder_params(model, x) if params is None else list(params)
+    if not params:
+        raise ValueError("found no encoder parameters: model.encode(x) must depend on trainable parameters")
+    q = model.encode(x)
+    mu, sd = q.mean, q.stddev
+    out = torch.empty(n, sum(p.numel() for p in params))
+    for i in range(n):
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+        z = mu + sd * eps                                     # z = g_φ(ε, x), section 2.4
+        if method == "reparam":
+            target = model.decode(z).log_prob(x).mean()       # gradient flows through z into φ
+        else:
+            z = z.detach()                                    # a plain sample: no path from z back to φ
+            f = model.decode(z).log_prob(x).detach()
+            target = (f * q.log_prob(z)).mean()               # E[f(z) ∇_φ log q(z|x)], the log-derivative trick
+        grads = torch.autograd.grad(target, params, retain_graph=True)
+        out[i] = torch.cat([g.reshape(-1) for g in grads])
+    return out
+
+
+def total_variance(samples: torch.Tensor) -> float:
+    """Trace of the covariance of gradient estimates, Σ_p Var(g_p): [n, P] -> float (n >= 2)."""
+    if samples.dim() != 2 or samples.shape[0] < 2:
+        raise ValueError(f"samples must be [n, P] with n >= 2, got {tuple(samples.shape)}")
+    return float(samples.var(0).sum())

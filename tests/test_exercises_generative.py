@@ -1,0 +1,41 @@
+"""The notebook-01 checkers accept the reference, reject a typical mistake and wait politely for `...`."""
+
+import math
+
+import torch
+
+from vae_teach.exercises import generative as ex
+
+
+def test_sample_x(capsys):
+    assert ex.check_sample_x(lambda w, b, s, ez, ex_: ez @ w.T + b + s * ex_) is True
+    assert ex.check_sample_x(lambda w, b, s, ez, ex_: ez @ w.T + b + s**2 * ex_) is False  # variance, not std
+    assert "✗" in capsys.readouterr().out
+
+
+def test_log_joint(capsys):
+    def ref(x, z, w, b, s):
+        prior = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+        return prior + torch.distributions.Normal(z @ w.T + b, s).log_prob(x).sum(-1)
+
+    def likelihood_only(x, z, w, b, s):
+        return torch.distributions.Normal(z @ w.T + b, s).log_prob(x).sum(-1)
+
+    assert ex.check_log_joint(ref) is True
+    assert ex.check_log_joint(likelihood_only) is False
+
+
+def test_naive_log_evidence():
+    assert ex.check_naive_log_evidence(lambda ll: torch.logsumexp(ll, 0) - math.log(len(ll))) is True
+    assert ex.check_naive_log_evidence(lambda ll: ll.mean()) is False  # Jensen: the mean of logs is lower
+    assert ex.check_naive_log_evidence(lambda ll: ll.exp().mean().log()) is False  # underflows to -inf
+
+
+def test_placeholders_print_todo(capsys):
+    def todo(*args):
+        ...
+
+    for checker in (ex.check_sample_x, ex.check_log_joint, ex.check_naive_log_evidence):
+        assert checker(todo) is None
+    out = capsys.readouterr().out
+    assert out.count("○") == 3 and "✗" not in out

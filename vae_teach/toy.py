@@ -1,0 +1,203 @@
+"""Toy latent-variable models where every term of the ELBO is exact: linear-Gaussian (pPCA) and a 1-D nonlinear one.
+
+Shapes: LinearGaussian takes z [n, k] and x [n, d]. Nonlinear1D takes z [m, 1] in ``likelihood`` (so it
+plugs into ``bounds`` like any model) and x as [n] or [n, 1] everywhere; it computes in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import distributions as D
+
+
+def _positive(name: str, value) -> float:
+    """Return value as a float, raising unless it is a finite number > 0."""
+    v = float(value) if not isinstance(value, torch.Tensor) or value.numel() == 1 else None
+    if v is None or not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    return v
+
+
+def _count(name: str, value) -> int:
+    """Return value, raising unless it is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return value
+
+
+def _shape(t) -> str:
+    """A short description of what was received, for error messages."""
+    if isinstance(t, torch.Tensor):
+        return f"{list(t.shape)} {t.dtype}"
+    return type(t).__name__
+
+
+class LinearGaussian:
+    """z ~ N(0, I_k), x | z ~ N(W z + b, sigma^2 I_d) with W [d, k]: probabilistic PCA."""
+
+    def __init__(self, W, b, sigma) -> None:
+        W = torch.as_tensor(W)
+        if W.dim() != 2 or not W.is_floating_point():
+            raise ValueError(f"W must be a float tensor [d, k], got {_shape(W)}")
+        b = torch.as_tensor(b, dtype=W.dtype)
+        if b.shape != (W.shape[0],):
+            raise ValueError(f"b must be [d] = [{W.shape[0]}] to match W [d, k], got {list(b.shape)}")
+        self.sigma = _positive("sigma", sigma)
+        self.W, self.b = W, b
+        self.d, self.k = W.shape
+
+    def __repr__(self) -> str:
+        return f"LinearGaussian(d={self.d}, k={self.k}, sigma={self.sigma:.4g})"
+
+    def _x(self, x) -> torch.Tensor:
+        """Validate x as [n, d] and cast it to the model's dtype."""
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.d:
+            raise ValueError(f"x must be a tensor [n, {self.d}], got {_shape(x)}")
+        return x.to(self.W.dtype)
+
+    def prior(self) -> D.Distribution:
+        """p(z) = N(0, I_k) as Independent(Normal), event [k]."""
+        zeros = torch.zeros(self.k, dtype=self.W.dtype)
+        return D.Independent(D.Normal(zeros, torch.ones_like(zeros)), 1)
+
+    def likelihood(self, z: torch.Tensor) -> D.Distribution:
+        """p(x|z) = N(W z + b, sigma^2 I): z [..., k] -> distribution batch [...], event [d]."""
+        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != self.k:
+            raise ValueError(f"z must be a tensor [..., {self.k}], got {_shape(z)}")
+        mean = z.to(self.W.dtype) @ self.W.T + self.b
+        return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
+
+    def marginal(self) -> D.MultivariateNormal:
+        """p(x) = N(b, W W^T + sigma^2 I), event [d]."""
+        cov = self.W @ self.W.T + self.sigma**2 * torch.eye(self.d, dtype=self.W.dtype)
+        return D.MultivariateNormal(self.b, covariance_matrix=cov)
+
+    def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log p(x) = log N(x; b, W W^T + sigma^2 I): [n, d] -> [n]."""
+        return self.marginal().log_prob(self._x(x))
+
+    def posterior(self, x: torch.Tensor) -> D.MultivariateNormal:
+        """Exact p(z|x) = N(M^-1 W^T (x - b), sigma^2 M^-1), M = W^T W + sigma^2 I: [n, d] -> batch [n], event [k]."""
+        x = self._x(x)
+        M = self.W.T @ self.W + self.sigma**2 * torch.eye(self.k, dtype=self.W.dtype)
+        L = torch.linalg.cholesky(M)
+        mean = torch.cholesky_solve(((x - self.b) @ self.W).T, L).T
+        cov = self.sigma**2 * torch.cholesky_inverse(L)
+        cov = 0.5 * (cov + cov.T)
+        return D.MultivariateNormal(mean, covariance_matrix=cov.expand(x.shape[0], self.k, self.k))
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ancestral sampling z ~ p(z), x ~ p(x|z): -> (z [n, k], x [n, d])."""
+        n = _count("n", n)
+        z = torch.randn(n, self.k, generator=generator, dtype=self.W.dtype)
+        noise = torch.randn(n, self.d, generator=generator, dtype=self.W.dtype)
+        return z, z @ self.W.T + self.b + self.sigma * noise
+
+    @classmethod
+    def fit_ppca(cls, x: torch.Tensor, k: int, ddof: int = 0) -> LinearGaussian:
+        """Closed-form pPCA fit (Tipping & Bishop 1999, eqs. 7-8) in float64: x [n, d] -> model with k latents.
+
+        ddof=0 is the maximum-likelihood fit; ddof=1 uses the n-1 covariance, as sklearn's PCA does.
+        """
+        if not isinstance(x, torch.Tensor) or x.dim() != 2:
+            raise ValueError(f"x must be a tensor [n, d], got {_shape(x)}")
+        k = _count("k", k)
+        n, d = x.shape
+        if k >= d:
+            raise ValueError(f"k must be < d = {d} (the noise variance comes from the discarded dims), got {k}")
+        if ddof not in (0, 1) or n - ddof < 1:
+            raise ValueError(f"ddof must be 0 or 1 with n > ddof, got ddof={ddof!r} and n={n}")
+        x = x.to(torch.float64)
+        mean = x.mean(0)
+        xc = x - mean
+        evals, evecs = torch.linalg.eigh(xc.T @ xc / (n - ddof))
+        evals, evecs = evals.flip(0), evecs.flip(1)
+        sigma2 = float(evals[k:].mean())
+        if sigma2 <= 0:
+            raise ValueError(f"x has no variance outside its top {k} principal directions; use a smaller k")
+        W = evecs[:, :k] * (evals[:k] - sigma2).clamp_min(0).sqrt()
+        return cls(W, mean, math.sqrt(sigma2))
+
+
+def square(z: torch.Tensor) -> torch.Tensor:
+    """f(z) = z^2, the default Nonlinear1D mean: x > 0 has two explanations, z = ±sqrt(x)."""
+    return z * z
+
+
+class Nonlinear1D:
+    """z ~ N(0, 1), x | z ~ N(f(z), sigma^2); with f(z) = z^2 the posterior p(z|x) is bimodal for x > sigma."""
+
+    def __init__(
+        self,
+        f: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        sigma: float = 0.5,
+        z_limit: float = 12.0,
+        n_grid: int = 8001,
+    ) -> None:
+        if f is not None and not callable(f):
+            raise ValueError(f"f must be a callable tensor -> tensor (elementwise), got {type(f).__name__}")
+        self.f = square if f is None else f
+        self.sigma = _positive("sigma", sigma)
+        self.z_limit = _positive("z_limit", z_limit)
+        self.n_grid = _count("n_grid", n_grid)
+        self.grid = torch.linspace(-self.z_limit, self.z_limit, self.n_grid, dtype=torch.float64)
+        self.d = self.k = 1
+
+    def __repr__(self) -> str:
+        name = getattr(self.f, "__name__", repr(self.f))
+        return f"Nonlinear1D(f={name}, sigma={self.sigma:.4g})"
+
+    @staticmethod
+    def _x(x) -> torch.Tensor:
+        """Validate x as [n] or [n, 1] (or a number) and return it as float64 [n]."""
+        x = torch.as_tensor(x, dtype=torch.float64) if not isinstance(x, torch.Tensor) else x
+        if x.dim() == 0:
+            x = x.reshape(1)
+        if x.dim() == 2 and x.shape[1] == 1:
+            x = x[:, 0]
+        if x.dim() != 1:
+            raise ValueError(f"x must be [n] or [n, 1], got {_shape(x)}")
+        return x.to(torch.float64)
+
+    def prior(self) -> D.Distribution:
+        """p(z) = N(0, 1) as Independent(Normal), event [1]."""
+        zeros = torch.zeros(1, dtype=torch.float64)
+        return D.Independent(D.Normal(zeros, torch.ones_like(zeros)), 1)
+
+    def likelihood(self, z: torch.Tensor) -> D.Distribution:
+        """p(x|z) = N(f(z), sigma^2): z [..., 1] -> distribution batch [...], event [1]."""
+        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != 1:
+            raise ValueError(f"z must be a tensor [..., 1], got {_shape(z)}")
+        mean = self.f(z.to(torch.float64))
+        return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
+
+    def log_joint(self, x, z: torch.Tensor) -> torch.Tensor:
+        """log p(x, z) = log N(z; 0, 1) + log N(x; f(z), sigma^2): x [n], z [m] -> [n, m]."""
+        x = self._x(x)
+        z = torch.as_tensor(z, dtype=torch.float64).reshape(-1)
+        log_pz = D.Normal(0.0, 1.0).log_prob(z)
+        return log_pz + D.Normal(self.f(z), self.sigma).log_prob(x[:, None])
+
+    def log_marginal(self, x) -> torch.Tensor:
+        """log p(x) = log ∫ p(z) p(x|z) dz by the trapezoid rule on the z grid: x [n] or [n, 1] -> [n]."""
+        lj = self.log_joint(x, self.grid)
+        step = 2 * self.z_limit / (self.n_grid - 1)
+        ends = torch.logaddexp(lj[:, 0], lj[:, -1]) + math.log(0.5)
+        inner = torch.logsumexp(lj, 1)
+        return inner + torch.log1p(-(ends - inner).exp()) + math.log(step)
+
+    def posterior_density(self, x, z) -> torch.Tensor:
+        """p(z|x) = p(x, z) / p(x) on given z: x [n] or [n, 1], z [m] -> [n, m] (a number x gives [m])."""
+        scalar = not isinstance(x, torch.Tensor) or x.dim() == 0
+        out = (self.log_joint(x, z) - self.log_marginal(x)[:, None]).exp()
+        return out[0] if scalar else out
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ancestral sampling: -> (z [n, 1], x [n, 1]) in float64."""
+        n = _count("n", n)
+        z = torch.randn(n, 1, generator=generator, dtype=torch.float64)
+        noise = torch.randn(n, 1, generator=generator, dtype=torch.float64)
+        return z, self.f(z) + self.sigma * noise

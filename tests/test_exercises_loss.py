@@ -1,0 +1,50 @@
+"""Notebook-04 checkers: accept the reference, reject a typical mistake, report `...` as unanswered."""
+
+import pytest
+import torch
+from torch import distributions as D
+
+from vae_teach.exercises import loss
+
+
+def _wrong_sign_kl(mu, logvar):
+    return 0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(-1)
+
+
+CASES = [
+    (loss.check_gaussian_kl, loss._gaussian_kl, _wrong_sign_kl),
+    (loss.check_gaussian_nll, loss._gaussian_nll, lambda x, mean, sigma: ((x - mean) ** 2).sum(-1)),
+    (loss.check_bce_mass, loss._bce_mass, lambda p: torch.ones_like(p)),
+    (loss.check_loss_per_image, loss._loss_per_image, lambda r, k: r.mean() + k.mean()),
+]
+
+
+@pytest.mark.parametrize("checker, reference, wrong", CASES)
+def test_accepts_reference(checker, reference, wrong, capsys):
+    assert checker(reference) is True
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("checker, reference, wrong", CASES)
+def test_rejects_typical_mistake(checker, reference, wrong, capsys):
+    assert checker(wrong) is False
+    assert "✗" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("checker, reference, wrong", CASES)
+def test_placeholder_is_not_answered(checker, reference, wrong, capsys):
+    def placeholder(*args):
+        ...
+
+    assert checker(placeholder) is None
+    assert "○" in capsys.readouterr().out
+
+
+def test_references_agree_with_torch_distributions():
+    q = D.Normal(loss._MU, (0.5 * loss._LOGVAR).exp())
+    p = D.Normal(torch.zeros_like(loss._MU), torch.ones_like(loss._MU))
+    assert torch.allclose(loss._gaussian_kl(loss._MU, loss._LOGVAR), D.kl_divergence(q, p).sum(-1))
+    want = -D.Normal(loss._MEAN, 0.3).log_prob(loss._X).sum(-1)
+    assert torch.allclose(loss._gaussian_nll(loss._X, loss._MEAN, 0.3), want)
+    p = torch.tensor([0.2, 0.7], dtype=torch.float64)
+    assert torch.allclose(loss._bce_mass(p), (2 * p - 1) / torch.logit(p), atol=1e-6)

@@ -1,0 +1,76 @@
+"""Checked exercises for notebook 04 (the VAE loss, term by term); the references are hidden here."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from vae_teach.exercises._check import check
+
+_G = torch.Generator().manual_seed(4)
+_MU = torch.randn(6, 3, generator=_G, dtype=torch.float64)
+_LOGVAR = torch.randn(6, 3, generator=_G, dtype=torch.float64)
+_X = torch.rand(6, 10, generator=_G, dtype=torch.float64)
+_MEAN = torch.rand(6, 10, generator=_G, dtype=torch.float64)
+_RECON = torch.rand(6, 10, generator=_G, dtype=torch.float64) * 2   # −log p(x_i|z) per pixel [n, d]
+_KLDIM = torch.rand(6, 3, generator=_G, dtype=torch.float64)         # KL per latent dim [n, k]
+
+
+def _gaussian_kl(mu, logvar):
+    """KL(N(mu, diag exp(logvar)) ‖ N(0, I)) = ½ Σ (mu² + σ² − 1 − log σ²): [n, k] -> [n] (appendix B)."""
+    return 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(-1)
+
+
+def _gaussian_nll(x, mean, sigma):
+    """−log N(x; mean, σ²I) summed over pixels, constant included: [n, d] -> [n] (appendix C.2)."""
+    d = x.shape[-1]
+    return ((x - mean) ** 2).sum(-1) / (2 * sigma**2) + 0.5 * d * math.log(2 * math.pi * sigma**2)
+
+
+def _bce_mass(p):
+    """∫₀¹ p^x (1 − p)^(1−x) dx, the total mass BCE assigns to grey values in [0, 1]: [m] -> [m]."""
+    x = torch.linspace(0, 1, 4001, dtype=torch.float64)
+    p = torch.as_tensor(p, dtype=torch.float64).unsqueeze(-1)
+    return torch.trapezoid(torch.exp(x * p.log() + (1 - x) * (1 - p).log()), x, dim=-1)
+
+
+def _loss_per_image(recon_per_pixel, kl_per_dim):
+    """−ELBO in nats per image, averaged over the batch: [n, d], [n, k] -> [] (sum inside an image, mean across)."""
+    return (recon_per_pixel.sum(-1) + kl_per_dim.sum(-1)).mean()
+
+
+def check_gaussian_kl(fn) -> bool | None:
+    """Check fn(mu, logvar) -> KL(q ‖ N(0, I)) [n] for diagonal Gaussian q."""
+    return check(
+        "closed-form Gaussian KL", fn, _gaussian_kl, cases=[(_MU, _LOGVAR)],
+        hint="KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) with σ² = exp(logvar); it is ≥ 0, summed over the last dim.",
+    )
+
+
+def check_gaussian_nll(fn) -> bool | None:
+    """Check fn(x, mean, sigma) -> −log N(x; mean, σ²I) [n], summed over pixels, constant included."""
+    return check(
+        "Gaussian negative log-likelihood", fn, _gaussian_nll, cases=[(_X, _MEAN, 0.1), (_X, _MEAN, 1.0)],
+        hint="squared error alone is not the NLL: divide the summed squared error by 2σ², then add "
+        "(d/2)·log(2πσ²) where d is the number of pixels.",
+    )
+
+
+def check_bce_mass(fn) -> bool | None:
+    """Check fn(p) -> ∫₀¹ exp(−BCE(x; p)) dx for a tensor of pixel probabilities p."""
+    p = torch.tensor([0.05, 0.3, 0.5, 0.9], dtype=torch.float64)
+    return check(
+        "total mass BCE gives grey pixels", fn, _bce_mass, cases=[(p,)], atol=1e-4, rtol=1e-3,
+        hint="integrate exp(x·log p + (1−x)·log(1−p)) over x from 0 to 1, e.g. torch.trapezoid on "
+        "torch.linspace(0, 1, 4001). A normalised density would give exactly 1; this one does not.",
+    )
+
+
+def check_loss_per_image(fn) -> bool | None:
+    """Check fn(recon_per_pixel [n, d], kl_per_dim [n, k]) -> −ELBO in nats per image (a scalar)."""
+    return check(
+        "loss in nats per image", fn, _loss_per_image, cases=[(_RECON, _KLDIM)],
+        hint="sum over pixels and over latent dims (both belong to ONE image's log-probability), then average "
+        "over the batch. Averaging over pixels shrinks the reconstruction term by d and tilts the balance.",
+    )

@@ -68,3 +68,25 @@ def test_nearest_distance_brute_force():
 def test_bad_inputs_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_aggregate_log_density_matches_scipy_mixture():
+    g = torch.Generator().manual_seed(2)
+    mu = torch.randn(5, 2, generator=g, dtype=torch.float64)
+    sigma = 0.3 + torch.rand(5, 2, generator=g, dtype=torch.float64)
+    z = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    dens = np.zeros(4)
+    for m, s in zip(mu.numpy(), sigma.numpy(), strict=True):
+        dens += norm.pdf(z.numpy(), m, s).prod(axis=1) / 5
+    np.testing.assert_allclose(latent.aggregate_log_density(z, mu, sigma).numpy(), np.log(dens), rtol=1e-10)
+
+
+def test_aggregate_of_one_standard_normal_is_the_prior():
+    z = torch.randn(6, 3, generator=torch.Generator().manual_seed(4))
+    prior = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+    assert torch.allclose(latent.aggregate_log_density(z, torch.zeros(1, 3), torch.ones(1, 3)), prior, atol=1e-6)
+
+
+def test_aggregate_log_density_rejects_bad_sigma():
+    with pytest.raises(ValueError):
+        latent.aggregate_log_density(torch.zeros(2, 2), torch.zeros(3, 2), torch.zeros(3, 2))

@@ -77,3 +77,17 @@ def nearest_distance(points, reference) -> torch.Tensor:
             f"points must be [n, k] and reference [m, k] with m >= 1, got {list(p.shape)} and {list(r.shape)}"
         )
     return torch.cdist(p, r.to(p.dtype)).min(dim=1).values
+
+
+def aggregate_log_density(z, mu, sigma) -> torch.Tensor:
+    """log q(z) of the aggregate posterior q(z) = (1/n) Σᵢ N(z; μᵢ, diag σᵢ²): [m, k], [n, k], [n, k] -> [m]."""
+    z, mu, sigma = _as_float(z), _as_float(mu), _as_float(sigma)
+    if z.dim() != 2 or mu.dim() != 2 or mu.shape != sigma.shape or z.shape[1] != mu.shape[1] or len(mu) < 1:
+        raise ValueError(
+            f"z must be [m, k], mu and sigma [n, k] with n >= 1, "
+            f"got {list(z.shape)}, {list(mu.shape)}, {list(sigma.shape)}"
+        )
+    if not bool((sigma > 0).all()):
+        raise ValueError("sigma must be positive everywhere, got a value <= 0")
+    log_q = Normal(mu.unsqueeze(0), sigma.unsqueeze(0)).log_prob(z.unsqueeze(1)).sum(-1)  # [m, n]
+    return torch.logsumexp(log_q, dim=1) - torch.log(torch.tensor(float(len(mu)), dtype=log_q.dtype))

@@ -1,0 +1,269 @@
+"""The VAE of Kingma & Welling (2013): an MLP encoder q_phi(z|x) = N(mu, diag sigma^2) and an MLP decoder p_theta(x|z).
+
+Three likelihoods p_theta(x|z), each a proper density or mass function, so every number is in nats:
+- ``"categorical"`` (default, for digits): x holds integer grey levels 0..levels-1, one softmax per pixel.
+- ``"bernoulli"``: x holds floats in [0, 1] (exact for binary images such as ``data.make_sprites``).
+- ``"gaussian"``: x holds floats; ``sigma=0.1`` fixes the pixel noise, ``sigma="learned"`` learns one shared sigma.
+The ELBO and IWAE estimates come from ``vae_teach.bounds``, the same code that serves the toy models.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.distributions import Bernoulli, Categorical, Independent, Normal
+
+from vae_teach import bounds
+
+LIKELIHOODS = ("categorical", "bernoulli", "gaussian")
+
+
+class LossTerms(NamedTuple):
+    """Batch means in nats per image: total = recon + beta * kl; kl_per_dim is [z_dim]."""
+
+    total: torch.Tensor
+    recon: torch.Tensor
+    kl: torch.Tensor
+    kl_per_dim: torch.Tensor
+
+
+def _mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers with LeakyReLU between them (none after the last): sizes [in, h1, ..., out]."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.LeakyReLU())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class VAE(nn.Module):
+    """MLP VAE: encode x [n, x_dim] -> q(z|x) over [n, z_dim]; decode z -> p(x|z) over [n, x_dim] (AEVB app. C)."""
+
+    def __init__(
+        self,
+        x_dim: int,
+        z_dim: int,
+        hidden: tuple[int, ...] = (256, 256),
+        likelihood: str = "categorical",
+        levels: int = 17,
+        sigma: float | str = 0.1,
+        dropout: float = 0.0,
+        seed: int | None = None,
+    ):
+        super().__init__()
+        for name, v in (("x_dim", x_dim), ("z_dim", z_dim)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        hidden = tuple(hidden)
+        if not all(isinstance(h, int) and h >= 1 for h in hidden):
+            raise ValueError(f"hidden must be a tuple of positive ints, got {hidden!r}")
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        if likelihood == "categorical" and (not isinstance(levels, int) or levels < 2):
+            raise ValueError(f"levels must be an int >= 2 for the categorical likelihood, got {levels!r}")
+        if likelihood == "gaussian" and sigma != "learned" and not (isinstance(sigma, int | float) and sigma > 0):
+            raise ValueError(f"sigma must be a positive float or 'learned', got {sigma!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.x_dim, self.z_dim, self.hidden = x_dim, z_dim, hidden
+        self.likelihood, self.levels, self.sigma, self.dropout = likelihood, int(levels), sigma, float(dropout)
+        out = x_dim * levels if likelihood == "categorical" else x_dim
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.encoder = _mlp([x_dim, *hidden, 2 * z_dim], dropout)
+            self.decoder = _mlp([z_dim, *reversed(hidden), out], dropout)
+        if likelihood == "gaussian" and sigma == "learned":
+            self.log_sigma = nn.Parameter(torch.zeros(()))
+        self.register_buffer("_level_values", torch.arange(levels, dtype=torch.float32) / max(levels - 1, 1))
+
+    def config(self) -> dict:
+        """The constructor arguments as a JSON-able dict (what ``train.save`` stores beside the weights)."""
+        return {
+            "x_dim": self.x_dim, "z_dim": self.z_dim, "hidden": list(self.hidden), "likelihood": self.likelihood,
+            "levels": self.levels, "sigma": self.sigma, "dropout": self.dropout,
+        }
+
+    # ---- input validation -------------------------------------------------------------------------------
+    def check_x(self, x) -> torch.Tensor:
+        """Validate x against the likelihood and return it in the dtype the model uses: [n, x_dim]."""
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.x_dim:
+            got = f"shape {list(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be a tensor [n, {self.x_dim}] ({self._x_form()}), got {got}")
+        if self.likelihood == "categorical":
+            if x.is_floating_point() or x.dtype == torch.bool:
+                raise ValueError(f"x must be [n, {self.x_dim}] {self._x_form()}, got {x.dtype}")
+            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.levels):
+                raise ValueError(
+                    f"x must be [n, {self.x_dim}] {self._x_form()}, got levels {int(x.min())}..{int(x.max())}"
+                )
+            return x.long()
+        x = x.float()
+        if self.likelihood == "bernoulli" and x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
+            raise ValueError(
+                f"x must be [n, {self.x_dim}] {self._x_form()}, "
+                f"got values in {float(x.min()):.3g}..{float(x.max()):.3g}"
+            )
+        return x
+
+    def _x_form(self) -> str:
+        """Human-readable form of valid x for error messages."""
+        return {
+            "categorical": f"integer grey levels in 0..{self.levels - 1}",
+            "bernoulli": "floats in [0, 1]",
+            "gaussian": "floats",
+        }[self.likelihood]
+
+    def _check_z(self, z) -> torch.Tensor:
+        """Validate latent codes z [n, z_dim]."""
+        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != self.z_dim:
+            got = f"shape {list(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"z must be a float tensor [..., {self.z_dim}], got {got}")
+        return z.float()
+
+    # ---- the two halves ---------------------------------------------------------------------------------
+    def _encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Float encoder input [n, x_dim]: grey levels are scaled to [0, 1]."""
+        return x / (self.levels - 1) if self.likelihood == "categorical" else x
+
+    def _encode_params(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encoder outputs (mu, logvar), each [n, z_dim], for already-validated x."""
+        mu, logvar = self.encoder(self._encoder_input(x)).chunk(2, dim=-1)
+        return mu, logvar
+
+    def encode(self, x: torch.Tensor) -> Independent:
+        """q_phi(z|x) = N(mu(x), diag sigma^2(x)): x [n, x_dim] -> distribution batch [n], event [z_dim] (eq. 9)."""
+        mu, logvar = self._encode_params(self.check_x(x))
+        return Independent(Normal(mu, (0.5 * logvar).exp(), validate_args=False), 1, validate_args=False)
+
+    def _decode(self, z: torch.Tensor) -> Independent:
+        """p_theta(x|z) for trusted z [..., z_dim]: batch [...], event [x_dim]."""
+        out = self.decoder(z)
+        if self.likelihood == "categorical":
+            logits = out.unflatten(-1, (self.x_dim, self.levels))
+            base = Categorical(logits=logits, validate_args=False)
+        elif self.likelihood == "bernoulli":
+            base = Bernoulli(logits=out, validate_args=False)
+        else:
+            scale = self.log_sigma.exp() if self.sigma == "learned" else torch.tensor(float(self.sigma))
+            base = Normal(out, scale.expand_as(out), validate_args=False)
+        return Independent(base, 1, validate_args=False)
+
+    def decode(self, z: torch.Tensor) -> Independent:
+        """p_theta(x|z): z [..., z_dim] -> distribution over x, batch [...], event [x_dim] (AEVB appendix C)."""
+        return self._decode(self._check_z(z))
+
+    def prior(self) -> Independent:
+        """p(z) = N(0, I) over [z_dim]."""
+        zeros = torch.zeros(self.z_dim, device=self._level_values.device)
+        return Independent(Normal(zeros, torch.ones_like(zeros)), 1)
+
+    # ---- objectives -------------------------------------------------------------------------------------
+    def _loss(self, x: torch.Tensor, beta: float = 1.0) -> LossTerms:
+        """Loss terms for trusted x: one reparameterised sample, analytic KL (estimator B, eq. 7, 10)."""
+        mu, logvar = self._encode_params(x)
+        z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
+        recon = -self._decode(z).log_prob(x)  # [n]
+        kl_dims = bounds.gaussian_kl(mu.unsqueeze(-1), logvar.unsqueeze(-1))  # [n, z_dim], appendix B
+        kl = kl_dims.sum(-1)
+        return LossTerms((recon + beta * kl).mean(), recon.mean(), kl.mean(), kl_dims.mean(0))
+
+    def loss(self, x: torch.Tensor, beta: float = 1.0) -> LossTerms:
+        """Negative ELBO with beta on the KL: x [n, x_dim] -> LossTerms of scalars + kl_per_dim [z_dim] (eq. 10).
+
+        Reduction: -log p(x|z) is summed over pixels and the KL over latent dims, then both are averaged over
+        the batch, so every term is in nats per image; total = recon + beta * kl, and at beta = 1 it equals
+        -ELBO for one z sample per image.
+        """
+        if not isinstance(beta, int | float) or not math.isfinite(beta) or beta < 0:
+            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+        return self._loss(self.check_x(x), float(beta))
+
+    def elbo(self, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+        """ELBO per image with analytic KL, averaged over n_samples z draws: x [n, x_dim] -> [n] nats (eq. 7)."""
+        x = self.check_x(x)
+        q = self.encode(x)
+        return bounds.elbo(x, q, self.prior(), self._decode, n_samples=n_samples, analytic_kl=True,
+                           generator=generator)
+
+    @torch.no_grad()
+    def log_likelihood(
+        self, x: torch.Tensor, k: int = 1000, generator: torch.Generator | None = None, max_elements: int = 2**24
+    ) -> torch.Tensor:
+        """IWAE estimate of log p(x) with k importance samples, in row chunks: x [n, x_dim] -> [n] nats."""
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be an int >= 1, got {k!r}")
+        x = self.check_x(x)
+        per_row = min(k, bounds.CHUNK) * self.x_dim * (self.levels if self.likelihood == "categorical" else 1)
+        chunk = max(1, max_elements // per_row)
+        out = []
+        for xb in x.split(chunk):
+            out.append(bounds.iwae_bound(xb, self.encode(xb), self.prior(), self._decode, k, generator=generator))
+        return torch.cat(out)
+
+    # ---- display helpers --------------------------------------------------------------------------------
+    @torch.no_grad()
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        """Pixel means of p(x|z) scaled to [0, 1] for display: z [n, z_dim] -> [n, x_dim] floats."""
+        out = self.decoder(self._check_z(z))
+        if self.likelihood == "categorical":
+            return out.unflatten(-1, (self.x_dim, self.levels)).softmax(-1) @ self._level_values
+        if self.likelihood == "bernoulli":
+            return out.sigmoid()
+        return out.clamp(0.0, 1.0)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Pixel means of p(x | z = mu(x)) in [0, 1]: x [n, x_dim] -> [n, x_dim] floats."""
+        return self.decode_mean(self.encode(x).mean)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Ancestral samples z ~ N(0, I), x ~ p(x|z): -> [n, x_dim] (levels as int64, else float32)."""
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be an int >= 1, got {n!r}")
+        z = torch.randn(n, self.z_dim, generator=generator)
+        out = self.decoder(z)
+        if self.likelihood == "categorical":
+            probs = out.unflatten(-1, (self.x_dim, self.levels)).softmax(-1).reshape(-1, self.levels)
+            return torch.multinomial(probs, 1, generator=generator).view(n, self.x_dim)
+        if self.likelihood == "bernoulli":
+            return (torch.rand(out.shape, generator=generator) < out.sigmoid()).float()
+        scale = self.log_sigma.exp() if self.sigma == "learned" else float(self.sigma)
+        return out + scale * torch.randn(out.shape, generator=generator)
+
+
+@torch.no_grad()
+def encoder_stats(model: VAE, x: torch.Tensor, batch_size: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encoder means and log-variances over a dataset: x [n, x_dim] -> (mu [n, z_dim], logvar [n, z_dim])."""
+    x = model.check_x(x)
+    was_training = model.training
+    model.eval()
+    try:
+        parts = [model._encode_params(xb) for xb in x.split(batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
+def kl_per_dim(model: VAE, x: torch.Tensor) -> torch.Tensor:
+    """Data-mean KL(q(z_j|x) || N(0, 1)) for each latent dim: x [n, x_dim] -> [z_dim] nats (appendix B)."""
+    mu, logvar = encoder_stats(model, x)
+    return bounds.gaussian_kl(mu.unsqueeze(-1), logvar.unsqueeze(-1)).mean(0)
+
+
+def unit_activity(model: VAE, x: torch.Tensor) -> torch.Tensor:
+    """Activity Cov_x(E_q[z_j]) of each latent dim (Burda et al. 2015): x [n, x_dim] -> [z_dim]."""
+    mu, _ = encoder_stats(model, x)
+    return mu.var(0)
+
+
+def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
+    """Number of latent dims with Cov_x(E_q[z_j]) > threshold (Burda et al. 2015, sec. 5.2): -> int."""
+    return int((unit_activity(model, x) > threshold).sum())

@@ -1,0 +1,59 @@
+"""Naive Monte Carlo evidence: unbiased for p(x), right on easy models, and honest about hard ones."""
+
+import math
+
+import pytest
+import torch
+
+from vae_teach import evidence, toy
+
+
+def _model(d=3, k=1, seed=0, scale=1.0):
+    g = torch.Generator().manual_seed(seed)
+    return toy.LinearGaussian(scale * torch.randn(d, k, generator=g), torch.randn(d, generator=g), 0.8)
+
+
+def test_matches_exact_log_marginal_in_one_dim():
+    model = _model()
+    _, x = model.sample(5, generator=torch.Generator().manual_seed(1))
+    est = evidence.naive_mc_log_evidence(model, x, 20_000, generator=torch.Generator().manual_seed(2))
+    assert est.shape == (5,)
+    torch.testing.assert_close(est, model.log_marginal(x), atol=0.03, rtol=0)
+
+
+def test_reproducible_with_generator_and_chunking_does_not_change_the_answer():
+    model = _model(k=2)
+    _, x = model.sample(3, generator=torch.Generator().manual_seed(1))
+    a = evidence.naive_mc_log_evidence(model, x, 1000, generator=torch.Generator().manual_seed(5), chunk=1000)
+    b = evidence.naive_mc_log_evidence(model, x, 1000, generator=torch.Generator().manual_seed(5), chunk=64)
+    torch.testing.assert_close(a, b)
+
+
+def test_underestimates_badly_in_high_dimensions():
+    model = _model(d=25, k=20, scale=1.0)
+    _, x = model.sample(4, generator=torch.Generator().manual_seed(1))
+    est = evidence.naive_mc_log_evidence(model, x, 2000, generator=torch.Generator().manual_seed(2))
+    assert (model.log_marginal(x) - est).min() > 5  # more than 5 nats short with 2000 prior samples
+
+
+def test_works_on_the_1d_model_with_flat_x():
+    model = toy.Nonlinear1D(sigma=0.5)
+    x = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    est = evidence.naive_mc_log_evidence(model, x, 50_000, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(est, model.log_marginal(x), atol=0.03, rtol=0)
+
+
+def test_relative_error():
+    got = evidence.relative_error(torch.tensor([math.log(1.1), 0.0]), torch.tensor([0.0, 0.0]))
+    torch.testing.assert_close(got, torch.tensor([0.1, 0.0]))
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(2, 3, 4), torch.zeros(3, dtype=torch.long), [[1.0]]])
+def test_rejects_bad_x(bad):
+    with pytest.raises(ValueError, match="x must be"):
+        evidence.naive_mc_log_evidence(_model(), bad, 10)
+
+
+def test_rejects_bad_n():
+    with pytest.raises(ValueError, match="n must be"):
+        evidence.naive_mc_log_evidence(_model(), torch.zeros(2, 3), 0)

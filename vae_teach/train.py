@@ -118,10 +118,12 @@ def _evaluate(model: VAE, x: torch.Tensor, beta: float, batch_size: int = 2048) 
 
 def _diverged(terms, epoch: int, step: int, lr: float) -> TrainingDiverged:
     """Build the error naming the loss term(s) that stopped being finite."""
-    bad = [name for name, v in (("reconstruction", terms.recon), ("KL", terms.kl)) if not torch.isfinite(v)]
+    values = {"reconstruction": float(terms.recon.detach()), "KL": float(terms.kl.detach())}
+    bad = [name for name, v in values.items() if not math.isfinite(v)]
     what = " and ".join(bad) or "total"
+    shown = ", ".join(f"{k}={values[k]}" for k in bad) or f"total={float(terms.total.detach())}"
     return TrainingDiverged(
-        f"the {what} term became {float(terms.recon if bad and bad[0] == 'reconstruction' else terms.kl)} at "
+        f"the {what} term became non-finite ({shown}) at "
         f"epoch {epoch} (step {step}); training stopped. Remedy: lower the learning rate (lr={lr:g}, try "
         f"lr={lr / 10:g}), use KL warm-up (beta=lambda e: min(1, e / 20)) or check the data for extreme values."
     )

@@ -21,7 +21,7 @@ Likelihood = Callable[[torch.Tensor], D.Distribution]
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag(exp(logvar))) || N(0, I)), summed over the last dim: [..., k] -> [...] (AEVB appendix B)."""
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) summed over the last dim: [..., k] -> [...] (AEVB app. B)."""
     if not isinstance(mu, torch.Tensor) or not isinstance(logvar, torch.Tensor):
         raise ValueError(
             f"mu and logvar must be tensors [..., k], got {type(mu).__name__} and {type(logvar).__name__}"
@@ -99,7 +99,8 @@ def _log_lik(x: torch.Tensor, z: torch.Tensor, likelihood: Likelihood) -> torch.
 
 def _as_mvn(d: D.Distribution) -> D.Distribution:
     """Turn Independent(Normal, 1) into the equal MultivariateNormal; leave anything else as is."""
-    if isinstance(d, D.Independent) and isinstance(d.base_dist, D.Normal) and d.reinterpreted_batch_ndims == 1:
+    diag = isinstance(d, D.Independent) and d.reinterpreted_batch_ndims == 1
+    if diag and isinstance(d.base_dist, D.Normal):
         scale = d.base_dist.scale.expand_as(d.base_dist.loc)
         return D.MultivariateNormal(d.base_dist.loc, scale_tril=torch.diag_embed(scale))
     return d

@@ -1,4 +1,4 @@
-"""Two Monte Carlo estimators of the gradient of E_{z~N(mu, sigma^2)}[f(z)]: pathwise (reparam) and score function."""
+"""Two Monte Carlo estimators of the gradient of E_{z~N(mu, sigma^2)}[f(z)]: pathwise and score function."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def grad_samples(
     method: str,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """n single-sample estimates of (d/dmu, d/dsigma) E[f(z)], z = mu + sigma*eps: -> ([n], [n]) float64 (AEVB §2.4)."""
+    """n one-sample estimates of (d/dmu, d/dsigma) E[f(z)], z = mu + sigma*eps: -> ([n], [n]) (AEVB §2.4)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not callable(f):

@@ -1,4 +1,4 @@
-"""Toy latent-variable models where every term of the ELBO is exact: linear-Gaussian (pPCA) and a 1-D nonlinear one.
+"""Toy latent-variable models where every ELBO term is exact: linear-Gaussian (pPCA) and a 1-D nonlinear one.
 
 Shapes: LinearGaussian takes z [n, k] and x [n, d]. Nonlinear1D takes z [m, 1] in ``likelihood`` (so it
 plugs into ``bounds`` like any model) and x as [n] or [n, 1] everywhere; it computes in float64.
@@ -80,7 +80,7 @@ class LinearGaussian:
         return self.marginal().log_prob(self._x(x))
 
     def posterior(self, x: torch.Tensor) -> D.MultivariateNormal:
-        """Exact p(z|x) = N(M^-1 W^T (x - b), sigma^2 M^-1), M = W^T W + sigma^2 I: [n, d] -> batch [n], event [k]."""
+        """Exact p(z|x) = N(M^-1 W^T (x - b), sigma^2 M^-1), M = W^T W + sigma^2 I: [n, d] -> batch [n]."""
         x = self._x(x)
         M = self.W.T @ self.W + self.sigma**2 * torch.eye(self.k, dtype=self.W.dtype)
         L = torch.linalg.cholesky(M)
@@ -98,16 +98,13 @@ class LinearGaussian:
 
     @classmethod
     def fit_ppca(cls, x: torch.Tensor, k: int, ddof: int = 0) -> LinearGaussian:
-        """Closed-form pPCA fit (Tipping & Bishop 1999, eqs. 7-8) in float64: x [n, d] -> model with k latents.
-
-        ddof=0 is the maximum-likelihood fit; ddof=1 uses the n-1 covariance, as sklearn's PCA does.
-        """
+        """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop 1999 eq. 7-8)."""
         if not isinstance(x, torch.Tensor) or x.dim() != 2:
             raise ValueError(f"x must be a tensor [n, d], got {_shape(x)}")
         k = _count("k", k)
         n, d = x.shape
         if k >= d:
-            raise ValueError(f"k must be < d = {d} (the noise variance comes from the discarded dims), got {k}")
+            raise ValueError(f"k must be < d = {d} (sigma comes from the discarded dims), got {k}")
         if ddof not in (0, 1) or n - ddof < 1:
             raise ValueError(f"ddof must be 0 or 1 with n > ddof, got ddof={ddof!r} and n={n}")
         x = x.to(torch.float64)
@@ -128,7 +125,7 @@ def square(z: torch.Tensor) -> torch.Tensor:
 
 
 class Nonlinear1D:
-    """z ~ N(0, 1), x | z ~ N(f(z), sigma^2); with f(z) = z^2 the posterior p(z|x) is bimodal for x > sigma."""
+    """z ~ N(0, 1), x | z ~ N(f(z), sigma^2); for f(z) = z^2, p(z|x) is bimodal when x > sigma^2 / 2."""
 
     def __init__(
         self,

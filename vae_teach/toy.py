@@ -98,7 +98,7 @@ class LinearGaussian:
 
     @classmethod
     def fit_ppca(cls, x: torch.Tensor, k: int, ddof: int = 0) -> LinearGaussian:
-        """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop 1999 eq. 7-8)."""
+        """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop eq. 7-8)."""
         if not isinstance(x, torch.Tensor) or x.dim() != 2:
             raise ValueError(f"x must be a tensor [n, d], got {_shape(x)}")
         k = _count("k", k)

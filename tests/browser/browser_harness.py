@@ -362,10 +362,14 @@ def press_and_time(page, handle, key: str, cls: str, timeout_ms: int = 15_000) -
     """Press `key` on a focused slider handle; ms from the keydown to the new <img> src and to its load."""
     n = log_counts(page)
     handle.press(key)
-    page.wait_for_function(
-        """([n, cls]) => __vae.keys.length > n.keys && __vae.imgs.slice(n.imgs).some(e => e.cls.includes(cls))
-              && __vae.loads.slice(n.loads).some(e => e.cls.includes(cls))""",
-        arg=[n, cls], timeout=timeout_ms, polling="raf")
+    try:
+        page.wait_for_function(
+            """([n, cls]) => __vae.keys.length > n.keys && __vae.imgs.slice(n.imgs).some(e => e.cls.includes(cls))
+                  && __vae.loads.slice(n.loads).some(e => e.cls.includes(cls))""",
+            arg=[n, cls], timeout=timeout_ms, polling="raf")
+    except Exception as e:
+        raise AssertionError(f"no new image in .{cls} within {timeout_ms / 1000:.0f} s of pressing {key} "
+                             f"(log counts before: {n}, after: {log_counts(page)})") from e
     return page.evaluate(
         """([n, cls]) => { const k = __vae.keys[n.keys].t;
               const first = (what) => __vae[what].slice(n[what]).find(e => e.cls.includes(cls)).t - k;
@@ -469,15 +473,7 @@ explorer = SliderImage()
 
 def write_fixture_notebook(path: Path) -> Path:
     """A two-cell notebook with the bare PNG-in-Image slider, shaped like the course's explorers."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Harness fixture: one slider, one image"),
-                nbformat.v4.new_code_cell(FIXTURE_CODE), nbformat.v4.new_code_cell("explorer.widget")]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(path))
-    return path
+    return write_notebook(path, [FIXTURE_CODE, "explorer.widget"], "Harness fixture: one slider, one image")
 
 
 # ------------------------------------------------------------------------------ the LatentExplorer path
@@ -496,16 +492,20 @@ def wait_image_loaded(page, selector: str, timeout_ms: int = 30_000) -> None:
         arg=selector, timeout=timeout_ms)
 
 
-def drive_latent_slider(page, name: str, moves: int = 24, key: str = "ArrowRight") -> dict:
-    """Focus the first latent slider, press `key` `moves` times like a person; time each new image.
-
-    Returns the page's image bytes before and after, the slider readouts, and the latencies.
-    """
+def drive_latent_slider(page, name: str, moves: int = 24, key: str = "ArrowRight", drag_to=None) -> dict:
+    """Optionally drag the first latent slider to `drag_to` of its track, then focus it and press `key`
+    `moves` times like a person, timing each new image. Returns the page's image bytes before and after,
+    the slider readouts after the drag and at the end, and the latencies."""
     box = wait_widget(page, LATENT_BOX)
     wait_image_loaded(page, LATENT_IMG)
     wait_settled(page)
     screenshot(box, f"{name}-before")
     before = img_bytes(page, LATENT_IMG)
+    dragged = None
+    if drag_to is not None:
+        drag_slider(page, LATENT_HANDLE, drag_to)
+        wait_settled(page, quiet_ms=400)
+        dragged = page.locator(LATENT_READOUT).all_inner_texts()
     handle = page.locator(LATENT_HANDLE).first
     handle.scroll_into_view_if_needed()
     handle.focus()
@@ -520,7 +520,7 @@ def drive_latent_slider(page, name: str, moves: int = 24, key: str = "ArrowRight
     screenshot(box, f"{name}-after")
     screenshot(page, f"{name}-page")
     return {"before": before, "after": img_bytes(page, LATENT_IMG), "src_ms": src_ms, "load_ms": load_ms,
-            "readouts": page.locator(LATENT_READOUT).all_inner_texts()}
+            "dragged": dragged, "readouts": page.locator(LATENT_READOUT).all_inner_texts()}
 
 
 def latency_entry(where: str, what: str, ms: list[float], load_ms: list[float] | None = None) -> dict:
@@ -529,3 +529,55 @@ def latency_entry(where: str, what: str, ms: list[float], load_ms: list[float] |
     if load_ms:
         entry["load"] = percentiles(load_ms)
     return entry
+
+
+LATENT_FIXTURE_CELLS = [
+    "import torch\n\n"
+    "from vae_teach import data, models, widgets\n\n"
+    "x, y = data.load_digits('train')\n"
+    "model = models.VAE(64, 2, hidden=(64,), seed=0)\n"
+    "with torch.no_grad():  # untrained weights, scaled up so a small move in z changes the pixels\n"
+    "    for p in model.decoder.parameters():\n"
+    "        p.mul_(4.0)\n"
+    "explorer = widgets.LatentExplorer(model, data=x[:300], labels=y[:300])",
+    "explorer.widget",
+]
+
+# Run in the notebook's kernel after the moves: the kernel's z, and what it decodes and renders for that z.
+LATENT_KERNEL_CHECK = """
+def _vae_check():
+    import base64, hashlib, json
+    from vae_teach import widgets as vw
+    z = explorer.z
+    print(json.dumps({"z": [float(v) for v in z], "dims": [int(d) for d in explorer.dims],
+                      "pixels": vw.decoded_pixels(explorer.model, z).tolist(),
+                      "png": base64.b64encode(vw.render_decoded(explorer.model, z)).decode(),
+                      "held": hashlib.sha256(explorer.image.value).hexdigest()}))
+_vae_check()
+del _vae_check
+"""
+
+
+def write_notebook(path: Path, cells: list[str], title: str) -> Path:
+    """A small notebook (markdown title + code cells) with the python3 kernelspec."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), *map(nbformat.v4.new_code_cell, cells)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def drag_slider(page, handle_selector: str, fraction: float, steps: int = 12) -> None:
+    """Drag a slider handle with the mouse to `fraction` (0..1) of its track, like a person."""
+    handle = page.locator(handle_selector).first
+    handle.scroll_into_view_if_needed()
+    track = handle.locator("xpath=ancestor::*[contains(@class,'noUi-target')][1]")
+    hb, tb = handle.bounding_box(), track.bounding_box()
+    y = hb["y"] + hb["height"] / 2
+    page.mouse.move(hb["x"] + hb["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(tb["x"] + fraction * tb["width"], y, steps=steps)
+    page.mouse.up()

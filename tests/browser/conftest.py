@@ -60,6 +60,7 @@ def lab(browser_home):
     root.mkdir()
     bh.copy_tree(bh.REPO / "notebooks", root / "notebooks")
     bh.write_fixture_notebook(root / "fixture" / "slider.ipynb")
+    bh.write_notebook(root / "fixture" / "latent.ipynb", bh.LATENT_FIXTURE_CELLS, "Stand-in: untrained VAE explorer")
     server = bh.start_lab(root, browser_home / "lab-home")
     yield server
     server.stop()

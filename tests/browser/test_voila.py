@@ -1,0 +1,38 @@
+"""The explorers as a standalone Voila app (apps/explore.ipynb) in a real Chromium: the page renders the
+LatentExplorer, a mouse drag and key presses on a slider change the decoded image, and the latency is timed.
+Voila starts a ~350 MB kernel per page load, so each test starts its own server and stops it by pid."""
+
+import browser_harness as bh
+import numpy as np
+import pytest
+
+APP = "apps/explore.ipynb"
+
+
+@pytest.fixture
+def voila_app(browser_home):
+    """Voila serving a temp copy of apps/ (so nothing is written into the repository)."""
+    if not (bh.REPO / APP).exists():
+        pytest.skip(f"{APP} does not exist")
+    root = browser_home / "voila-root"
+    if not root.exists():
+        bh.copy_tree(bh.REPO / "apps", root / "apps")
+        bh.copy_tree(bh.REPO / "notebooks", root / "notebooks")
+    server = bh.start_voila(root / APP, browser_home / "voila-home")
+    yield server
+    server.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_latent_explorer_in_voila(page, voila_app):
+    page.goto(voila_app.base + "/", wait_until="commit")
+    bh.wait_widget(page, bh.LATENT_BOX, timeout_ms=180_000)
+    run = bh.drive_latent_slider(page, "voila-latent", moves=24, drag_to=0.6)
+    assert float(run["dragged"][0]) > 0.3, f"a mouse drag to 60% of the track left z at {run['dragged'][0]}"
+    assert float(run["readouts"][0]) == pytest.approx(float(run["dragged"][0]) + 0.24, abs=1e-6)
+    assert not np.array_equal(bh.png_pixels(run["before"]), bh.png_pixels(run["after"])), "image did not change"
+    text = page.inner_text("body")
+    assert "Traceback" not in text and "Error" not in text, bh._around(text, "Error")
+    bh.save_results("latent-voila", bh.latency_entry("Voila", "LatentExplorer, apps/explore.ipynb",
+                                                     run["src_ms"], run["load_ms"]))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch import distributions as D
 
-CHUNK = 256  # samples of z processed at once by elbo_samples / iwae_bound
+ROWS = 32768  # at most this many z rows (samples x n) go to the likelihood at once, bounding memory
 
 Likelihood = Callable[[torch.Tensor], D.Distribution]
 
@@ -60,6 +60,11 @@ def _check_count(name: str, value) -> None:
     """Raise unless value is an int >= 1."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
+
+def _chunk(n: int) -> int:
+    """Samples of z per chunk for n data rows, so that a chunk holds about ROWS rows."""
+    return max(1, ROWS // max(n, 1))
 
 
 def _rsample(q: D.Distribution, s: int, generator: torch.Generator | None) -> torch.Tensor:
@@ -131,9 +136,9 @@ def elbo_samples(
     _check_inputs(x, q, prior, likelihood)
     _check_count("n_samples", n_samples)
     kl_qp = kl(q, prior) if analytic_kl else None
-    chunks, done = [], 0
+    chunks, done, step = [], 0, _chunk(x.shape[0])
     while done < n_samples:
-        s = min(CHUNK, n_samples - done)
+        s = min(step, n_samples - done)
         z = _rsample(q, s, generator)
         term = _log_lik(x, z, likelihood)
         if kl_qp is not None:
@@ -169,9 +174,9 @@ def iwae_bound(
     """IWAE bound log (1/k) sum_i p(x, z_i) / q(z_i), z_i ~ q: [n, ...] -> [n] (Burda et al. 2015, eq. 8)."""
     _check_inputs(x, q, prior, likelihood)
     _check_count("k", k)
-    acc, done = None, 0
+    acc, done, step = None, 0, _chunk(x.shape[0])
     while done < k:
-        s = min(CHUNK, k - done)
+        s = min(step, k - done)
         z = _rsample(q, s, generator)
         log_w = _log_lik(x, z, likelihood) + prior.log_prob(z) - q.log_prob(z)
         part = torch.logsumexp(log_w, 0)

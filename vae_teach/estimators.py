@@ -21,11 +21,16 @@ def encoder_params(model, x: torch.Tensor) -> list[torch.nn.Parameter]:
 
 
 def encoder_grad_samples(model, x: torch.Tensor, n: int, method: str, generator: torch.Generator | None = None,
-                         params: list[torch.nn.Parameter] | None = None) -> torch.Tensor:
-    """n single-sample estimates of ∇_φ mean_rows E_q[log p(x|z)], flattened over φ: x [m, D] -> [n, P] (eq. 7)."""
+                         params: list[torch.nn.Parameter] | None = None, chunk: int = 64) -> torch.Tensor:
+    """n single-sample estimates of ∇_φ mean_rows E_q[log p(x|z)], flattened over φ: x [m, D] -> [n, P] (eq. 7).
+
+    q(z|x) must be a diagonal Gaussian (model.encode(x).mean / .stddev [m, k]). The n estimates are computed
+    together: first each estimate's gradient with respect to (μ, σ), then one batched backward pass through
+    the encoder (the chain rule, ∂φ = ∂μ/∂φ · ∂μ + ∂σ/∂φ · ∂σ).
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an int >= 1, got {n!r}")
     if not torch.is_tensor(x) or x.dim() != 2 or x.shape[0] < 1:
         raise ValueError(f"x must be a tensor [m, D] with m >= 1, got {type(x).__name__} "
@@ -34,20 +39,27 @@ def encoder_grad_samples(model, x: torch.Tensor, n: int, method: str, generator:
     if not params:
         raise ValueError("found no encoder parameters: model.encode(x) must depend on trainable parameters")
     q = model.encode(x)
-    mu, sd = q.mean, q.stddev
-    out = torch.empty(n, sum(p.numel() for p in params))
-    for i in range(n):
-        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
-        z = mu + sd * eps                                     # z = g_φ(ε, x), section 2.4
+    mu, sd = q.mean, q.stddev                                  # [m, k], attached to φ
+    m = mu.shape[0]
+    out = []
+    for start in range(0, n, chunk):
+        b = min(chunk, n - start)
+        eps = torch.randn((b, *mu.shape), generator=generator, dtype=mu.dtype)
+        mu_b = mu.detach().expand(b, *mu.shape).clone().requires_grad_(True)   # one copy of (μ, σ) per estimate
+        sd_b = sd.detach().expand(b, *sd.shape).clone().requires_grad_(True)
+        z = mu_b + sd_b * eps                                  # z = g_φ(ε, x), section 2.4
         if method == "reparam":
-            target = model.decode(z).log_prob(x).mean()       # gradient flows through z into φ
+            target = model.decode(z).log_prob(x).sum() / m     # gradient flows through z
         else:
-            z = z.detach()                                    # a plain sample: no path from z back to φ
-            f = model.decode(z).log_prob(x).detach()
-            target = (f * q.log_prob(z)).mean()               # E[f(z) ∇_φ log q(z|x)], the log-derivative trick
-        grads = torch.autograd.grad(target, params, retain_graph=True)
-        out[i] = torch.cat([g.reshape(-1) for g in grads])
-    return out
+            z = z.detach()                                     # a plain sample: no path from z back to (μ, σ)
+            f = model.decode(z).log_prob(x).detach()           # [b, m]
+            log_q = torch.distributions.Normal(mu_b, sd_b).log_prob(z).sum(-1)
+            target = (f * log_q).sum() / m                     # f(z) ∇ log q(z|x): the log-derivative trick
+        g_mu, g_sd = torch.autograd.grad(target, [mu_b, sd_b])  # per-estimate gradients [b, m, k]
+        grads = torch.autograd.grad([mu, sd], params, grad_outputs=[g_mu, g_sd], retain_graph=True,
+                                    is_grads_batched=True)
+        out.append(torch.cat([g.reshape(b, -1) for g in grads], dim=1))
+    return torch.cat(out)
 
 
 def total_variance(samples: torch.Tensor) -> float:

@@ -163,8 +163,9 @@ def test_iwae_at_k1_is_estimator_a_with_the_same_draws():
 
 
 def test_iwae_is_the_log_mean_of_the_a_weights_across_chunks(monkeypatch):
-    """With chunks of 7 draws (28 rows), the running logsumexp equals one logsumexp over all k log-weights."""
-    monkeypatch.setattr(bounds, "ROWS", 28)
+    """With chunks of 7 draws, the running logsumexp equals one logsumexp over all k log-weights."""
+    monkeypatch.setattr(bounds, "CHUNK", 7)
+    monkeypatch.setattr(bounds, "ROWS", 1)
     m, x = setup()
     q = random_q(4, 2, seed=3)
     iw = bounds.iwae_bound(x, q, m.prior(), m.likelihood, k=50, generator=gen(9))

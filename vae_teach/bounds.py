@@ -15,7 +15,8 @@ from collections.abc import Callable
 import torch
 from torch import distributions as D
 
-ROWS = 32768  # at most this many z rows (samples x n) go to the likelihood at once, bounding memory
+CHUNK = 256  # samples of z per likelihood call: a call sees CHUNK * n rows, or ROWS if n is small
+ROWS = 8192  # for small n, take more samples per call, up to about this many rows (samples x n)
 
 Likelihood = Callable[[torch.Tensor], D.Distribution]
 
@@ -63,8 +64,8 @@ def _check_count(name: str, value) -> None:
 
 
 def _chunk(n: int) -> int:
-    """Samples of z per chunk for n data rows, so that a chunk holds about ROWS rows."""
-    return max(1, ROWS // max(n, 1))
+    """Samples of z per likelihood call for n data rows: max(CHUNK, ROWS // n)."""
+    return max(CHUNK, ROWS // max(n, 1))
 
 
 def _rsample(q: D.Distribution, s: int, generator: torch.Generator | None) -> torch.Tensor:

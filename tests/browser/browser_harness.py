@@ -47,7 +47,7 @@ OBSERVER_JS = """
   const log = {keys: [], imgs: [], loads: [], texts: []};
   window.__vae = log;
   const cls = el => (el && el.closest) ? [...new Set(['vae-decoded', 'vae-posterior-explorer', 'vae-latent-explorer',
-      'vae-posterior-readout'].filter(c => el.closest('.' + c)))] : [];
+      'vae-posterior-readout', 'vae-posterior-panel'].filter(c => el.closest('.' + c)))] : [];
   document.addEventListener('keydown', e => log.keys.push({t: performance.now(), key: e.key}), true);
   document.addEventListener('load', e => {
     if (e.target && e.target.tagName === 'IMG') log.loads.push({t: performance.now(), src: e.target.src,
@@ -358,35 +358,29 @@ def log_counts(page) -> dict:
                          " texts: __vae.texts.length})")
 
 
-def press_and_time(page, handle, key: str, cls: str, timeout_ms: int = 15_000) -> dict:
-    """Press `key` on a focused slider handle; ms from the keydown to the new <img> src and to its load."""
+def press_and_wait(page, handle, key: str, waits: dict, timeout_ms: int = 15_000) -> dict:
+    """Press `key` on a focused slider handle and wait for every event in `waits` ({label: (kind, class)}, kind
+    one of imgs / loads / texts); -> {label: ms from the keydown to the first such event inside that class}."""
     n = log_counts(page)
+    pairs = list(waits.items())
     handle.press(key)
     try:
         page.wait_for_function(
-            """([n, cls]) => __vae.keys.length > n.keys && __vae.imgs.slice(n.imgs).some(e => e.cls.includes(cls))
-                  && __vae.loads.slice(n.loads).some(e => e.cls.includes(cls))""",
-            arg=[n, cls], timeout=timeout_ms, polling="raf")
+            """([n, pairs]) => __vae.keys.length > n.keys &&
+                 pairs.every(([_, [what, cls]]) => __vae[what].slice(n[what]).some(e => e.cls.includes(cls)))""",
+            arg=[n, pairs], timeout=timeout_ms, polling="raf")
     except Exception as e:
-        raise AssertionError(f"no new image in .{cls} within {timeout_ms / 1000:.0f} s of pressing {key} "
+        raise AssertionError(f"no update {waits} within {timeout_ms / 1000:.0f} s of pressing {key} "
                              f"(log counts before: {n}, after: {log_counts(page)})") from e
     return page.evaluate(
-        """([n, cls]) => { const k = __vae.keys[n.keys].t;
-              const first = (what) => __vae[what].slice(n[what]).find(e => e.cls.includes(cls)).t - k;
-              return {src: first('imgs'), load: first('loads')}; }""",
-        [n, cls])
+        """([n, pairs]) => Object.fromEntries(pairs.map(([label, [what, cls]]) =>
+              [label, __vae[what].slice(n[what]).find(e => e.cls.includes(cls)).t - __vae.keys[n.keys].t]))""",
+        [n, pairs])
 
 
-def press_and_time_text(page, handle, key: str, cls: str, timeout_ms: int = 15_000) -> float:
-    """Press `key` on a focused slider handle; ms from the keydown to the first text change inside `cls`."""
-    n = log_counts(page)
-    handle.press(key)
-    page.wait_for_function(
-        """([n, cls]) => __vae.keys.length > n.keys && __vae.texts.slice(n.texts).some(e => e.cls.includes(cls))""",
-        arg=[n, cls], timeout=timeout_ms, polling="raf")
-    return page.evaluate(
-        """([n, cls]) => __vae.texts.slice(n.texts).find(e => e.cls.includes(cls)).t - __vae.keys[n.keys].t""",
-        [n, cls])
+def press_and_time(page, handle, key: str, cls: str, timeout_ms: int = 15_000) -> dict:
+    """Press `key` on a focused slider handle; ms from the keydown to the new <img> src and to its load."""
+    return press_and_wait(page, handle, key, {"src": ("imgs", cls), "load": ("loads", cls)}, timeout_ms)
 
 
 def wait_settled(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
@@ -556,6 +550,40 @@ def _vae_check():
 _vae_check()
 del _vae_check
 """
+
+
+POSTERIOR_FIXTURE_CELLS = [
+    "from vae_teach import toy, widgets\n\n"
+    "posterior_explorer = widgets.PosteriorExplorer(toy.Nonlinear1D(), x=2.0)",
+    "posterior_explorer.widget",
+]
+
+POSTERIOR_BOX = ".vae-posterior-explorer"
+POSTERIOR_HANDLE = ".vae-posterior-explorer .vae-q-mean .noUi-handle"
+POSTERIOR_MEAN_READOUT = ".vae-posterior-explorer .vae-q-mean .widget-readout"
+POSTERIOR_TEXT = ".vae-posterior-explorer .vae-posterior-readout"
+POSTERIOR_PANEL = ".vae-posterior-explorer .vae-posterior-panel"
+
+POSTERIOR_KERNEL_CHECK = """
+def _vae_check():
+    import json
+    mean, log_sigma = posterior_explorer.state()
+    print(json.dumps({"mean": list(mean), "log_sigma": list(log_sigma), **posterior_explorer.readout()}))
+_vae_check()
+del _vae_check
+"""
+
+
+def parse_readout(text: str) -> dict:
+    """'log p(x) = -2.345 nats  ELBO = -3.1 nats  gap ... = 0.7 nats' -> dict(log_px, elbo, gap) as floats."""
+    import re
+
+    num = r"(-?\d+(?:\.\d+)?)"
+    found = {key: re.search(pat + r"\s*=\s*" + num, text) for key, pat in
+             (("log_px", r"log p\(x\)"), ("elbo", r"ELBO"), ("gap", r"gap[^=]*"))}
+    missing = [k for k, m in found.items() if m is None]
+    assert not missing, f"readout {text!r} lacks {missing}"
+    return {k: float(m.group(1)) for k, m in found.items()}
 
 
 def write_notebook(path: Path, cells: list[str], title: str) -> Path:

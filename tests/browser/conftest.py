@@ -61,6 +61,7 @@ def lab(browser_home):
     bh.copy_tree(bh.REPO / "notebooks", root / "notebooks")
     bh.write_fixture_notebook(root / "fixture" / "slider.ipynb")
     bh.write_notebook(root / "fixture" / "latent.ipynb", bh.LATENT_FIXTURE_CELLS, "Stand-in: untrained VAE explorer")
+    bh.write_notebook(root / "fixture" / "posterior.ipynb", bh.POSTERIOR_FIXTURE_CELLS, "Stand-in: q over z² posterior")
     server = bh.start_lab(root, browser_home / "lab-home")
     yield server
     server.stop()

@@ -36,3 +36,21 @@ def test_latent_explorer_in_voila(page, voila_app):
     assert "Traceback" not in text and "Error" not in text, bh._around(text, "Error")
     bh.save_results("latent-voila", bh.latency_entry("Voila", "LatentExplorer, apps/explore.ipynb",
                                                      run["src_ms"], run["load_ms"]))
+
+    # the PosteriorExplorer on the same page: q's mean slider moves the ELBO readout
+    box = bh.wait_widget(page, bh.POSTERIOR_BOX)
+    bh.wait_image_loaded(page, bh.POSTERIOR_PANEL)
+    before = bh.parse_readout(page.inner_text(bh.POSTERIOR_TEXT))
+    handle = page.locator(bh.POSTERIOR_HANDLE).first
+    handle.focus()
+    text_ms = []
+    for _ in range(20):
+        text_ms.append(bh.press_and_wait(page, handle, "ArrowRight", {"t": ("texts", "vae-posterior-readout")})["t"])
+        bh.wait_settled(page, quiet_ms=120)
+    bh.wait_settled(page, quiet_ms=400)
+    after = bh.parse_readout(page.inner_text(bh.POSTERIOR_TEXT))
+    assert after["elbo"] != before["elbo"] and after["log_px"] == before["log_px"], (before, after)
+    assert after["log_px"] == pytest.approx(after["elbo"] + after["gap"], abs=2e-3), after
+    bh.screenshot(box, "voila-posterior-after")
+    bh.save_results("posterior-voila", bh.latency_entry("Voila", "PosteriorExplorer, apps/explore.ipynb "
+                                                        "(key → ELBO readout text)", text_ms))

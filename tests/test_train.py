@@ -176,3 +176,16 @@ def test_beta_sweep_rate_falls_as_beta_rises():
     assert runs[0].rate > runs[1].rate and runs[0].distortion < runs[1].distortion
     with pytest.raises(ValueError, match="make_model"):
         train.beta_sweep([1.0], x, make_model=None)
+
+
+def test_weight_averaging_and_cosine_schedule():
+    x, xv = _data(), _data(40, seed=1)
+    plain, avg = _model(), _model()
+    train.fit(plain, x, xv, epochs=3, batch_size=32, progress=False)
+    h = train.fit(avg, x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
+    assert all(math.isfinite(v) for v in h.val_loss)
+    assert not torch.equal(plain.decoder[0].weight, avg.decoder[0].weight)
+    h2 = train.fit(_model(), x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
+    assert _numbers(h) == _numbers(h2)
+    with pytest.raises(ValueError, match="ema"):
+        train.fit(_model(), x, ema=1.5, progress=False)

@@ -168,6 +168,10 @@ class VAE(nn.Module):
     def _loss(self, x: torch.Tensor, beta: float = 1.0) -> LossTerms:
         """Loss terms for trusted x: one reparameterised sample, analytic KL (estimator B, eq. 7, 10)."""
         mu, logvar = self._encode_params(x)
+        return self._loss_given(x, mu, logvar, beta)
+
+    def _loss_given(self, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float) -> LossTerms:
+        """Loss terms from encoder outputs mu, logvar [n, z_dim] (shared by training and evaluation)."""
         z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
         recon = -self._decode(z).log_prob(x)  # [n]
         kl_dims = bounds.gaussian_kl(mu.unsqueeze(-1), logvar.unsqueeze(-1))  # [n, z_dim], appendix B

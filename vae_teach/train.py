@@ -105,15 +105,32 @@ def _evaluate(model: VAE, x: torch.Tensor, beta: float, batch_size: int = 2048) 
     sigma = 0.0
     try:
         for xb in x.split(batch_size):
-            t = model._loss(xb, beta)
+            mu, logvar = model._encode_params(xb)
+            t = model._loss_given(xb, mu, logvar, beta)
             w = len(xb) / n
             tot += w * torch.stack([t.total, t.recon, t.kl]).double()
             kl_dims += w * t.kl_per_dim.double()
-            _, logvar = model._encode_params(xb)
             sigma += w * float((0.5 * logvar).exp().mean())
     finally:
         model.train(was_training)
     return float(tot[0]), float(tot[1]), float(tot[2]), kl_dims.tolist(), sigma
+
+
+@torch.no_grad()
+def _swap_in(params: list[torch.Tensor], averaged: list[torch.Tensor] | None) -> list[torch.Tensor] | None:
+    """Copy averaged weights into params, returning the live weights to put back (None if no averaging)."""
+    if averaged is None:
+        return None
+    live = [p.detach().clone() for p in params]
+    torch._foreach_copy_(params, averaged)
+    return live
+
+
+@torch.no_grad()
+def _swap_back(params: list[torch.Tensor], live: list[torch.Tensor] | None) -> None:
+    """Undo _swap_in."""
+    if live is not None:
+        torch._foreach_copy_(params, live)
 
 
 def _diverged(terms, epoch: int, step: int, lr: float) -> TrainingDiverged:
@@ -141,12 +158,16 @@ def fit(
     patience: int | None = None,
     progress: bool = True,
     weight_decay: float = 0.0,
+    ema: float | None = None,
+    cosine: bool = False,
 ) -> History:
     """Train with Adam on -ELBO (beta on the KL, eq. 10): train [n, x_dim] -> History, one entry per epoch.
 
     The loss is summed over pixels and latent dims and averaged over the batch (nats per image). With `val`
     and `patience`, training stops after `patience` epochs without a lower validation loss and the best
     weights are restored. A NaN or inf loss raises TrainingDiverged naming the term and the epoch.
+    Options: `ema=0.99` evaluates and keeps an exponential moving average of the weights (Polyak averaging);
+    `cosine=True` anneals the learning rate from lr to 0 over `epochs` (cosine); `weight_decay` is Adam's L2.
     """
     x = _check_data(model, train, "train")
     xv = None if val is None else _check_data(model, val, "val")
@@ -159,9 +180,14 @@ def fit(
         raise ValueError(f"patience must be an int >= 1 and needs val data, got patience={patience!r}, "
                          f"val={'given' if xv is not None else None}")
     _beta_at(beta, 0)
+    if ema is not None and not (isinstance(ema, float) and 0.0 < ema < 1.0):
+        raise ValueError(f"ema must be a float in (0, 1) or None, got {ema!r}")
 
     hist = History()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    averaged = [p.detach().clone() for p in params] if ema is not None else None
+    steps_done = 0
     g = torch.Generator().manual_seed(int(seed))
     n = len(x)
     best, best_state, waited = math.inf, None, 0
@@ -177,6 +203,9 @@ def fit(
             torch.manual_seed(int(seed))
             for epoch in range(epochs):
                 b = _beta_at(beta, epoch)
+                if cosine:
+                    for group in opt.param_groups:
+                        group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * epoch / epochs))
                 perm = torch.randperm(n, generator=g)
                 sums = torch.zeros(3, dtype=torch.float64)
                 kl_dims = torch.zeros(model.z_dim, dtype=torch.float64)
@@ -188,6 +217,10 @@ def fit(
                     opt.zero_grad(set_to_none=True)
                     terms.total.backward()
                     opt.step()
+                    if averaged is not None:
+                        steps_done += 1
+                        decay = min(ema, (1 + steps_done) / (10 + steps_done))
+                        torch._foreach_lerp_(averaged, [p.detach() for p in params], 1 - decay)
                     w = len(xb) / n
                     sums += w * torch.stack([terms.total, terms.recon, terms.kl]).detach().double()
                     kl_dims += w * terms.kl_per_dim.detach().double()
@@ -197,6 +230,7 @@ def fit(
                 hist.train_recon.append(float(sums[1]))
                 hist.train_kl.append(float(sums[2]))
                 hist.train_kl_per_dim.append(kl_dims.tolist())
+                live = _swap_in(params, averaged)
                 ev = _evaluate(model, xv if xv is not None else x[:1000], b)
                 if xv is not None:
                     hist.val_loss.append(ev[0])
@@ -221,6 +255,9 @@ def fit(
                         if patience is not None and waited >= patience:
                             hist.stopped_early = True
                             break
+                _swap_back(params, live)
+            if averaged is not None and not hist.stopped_early:
+                _swap_in(params, averaged)  # the averaged weights are the result
     finally:
         if bar is not None:
             bar.close()

@@ -118,12 +118,22 @@ def test_fit_ppca_default_is_the_maximum_of_the_likelihood():
 
 
 # ---------------------------------------------------------------- Nonlinear1D
-def _quad_log_marginal(x, f, sigma):
-    def integrand(z):
-        return stats.norm.pdf(z) * stats.norm.pdf(x, loc=f(z), scale=sigma)
+def _quad_log_marginal(x, f, sigma, peaks=None):
+    """log ∫ N(z; 0, 1) N(x; f(z), sigma^2) dz by scipy quad; give narrow peaks as breakpoints (on [-15, 15])."""
 
-    val, _ = integrate.quad(integrand, -np.inf, np.inf, epsabs=0, epsrel=1e-12, limit=200)
-    return math.log(val)
+    def log_joint(z):
+        return -0.5 * z * z - 0.5 * ((x - f(z)) / sigma) ** 2 - math.log(2 * math.pi * sigma)
+
+    top = float(np.max(log_joint(np.linspace(-15, 15, 30001))))  # a shift so tiny p(x) do not underflow
+
+    def integrand(z):
+        return math.exp(log_joint(z) - top)
+
+    if peaks:
+        val, _ = integrate.quad(integrand, -15, 15, epsabs=0, epsrel=1e-12, limit=400, points=peaks)
+    else:
+        val, _ = integrate.quad(integrand, -np.inf, np.inf, epsabs=0, epsrel=1e-12, limit=200)
+    return top + math.log(val)
 
 
 @pytest.mark.parametrize(
@@ -138,10 +148,23 @@ def _quad_log_marginal(x, f, sigma):
 def test_nonlinear_log_marginal_matches_quad(f, torch_f, sigma):
     m = toy.Nonlinear1D(f=torch_f, sigma=sigma)
     xs = [-1.0, 0.0, 0.3, 2.0, 4.0]
-    got = m.log_marginal(torch.tensor(xs))
+    got = m.log_marginal(torch.tensor(xs, dtype=F64))
     want = torch.tensor([_quad_log_marginal(x, f, sigma) for x in xs], dtype=F64)
     assert (got - want).abs().max() < 1e-6, (got - want).abs().max()
     assert (got.exp() - want.exp()).abs().max() < 1e-6
+
+
+@settings(max_examples=20, deadline=None)
+@given(x=st.floats(-3.0, 8.0), sigma=st.floats(0.05, 3.0))
+def test_nonlinear_log_marginal_matches_quad_for_random_x_and_sigma(x, sigma):
+    got = toy.Nonlinear1D(sigma=sigma).log_marginal(torch.tensor([x], dtype=F64)).item()
+    peaks = [-math.sqrt(x), 0.0, math.sqrt(x)] if x > 0 else [0.0]
+    assert abs(got - _quad_log_marginal(x, lambda z: z**2, sigma, peaks)) < 1e-6
+
+
+def test_nonlinear_refuses_x_whose_posterior_leaves_the_grid():
+    with pytest.raises(ValueError, match="grid edge .* larger z_limit"):
+        toy.Nonlinear1D(z_limit=5.0).log_marginal(torch.tensor([1.0, 30.0]))
 
 
 @pytest.mark.parametrize("x", [2.0, 0.5, -0.5])

@@ -184,6 +184,11 @@ class Nonlinear1D:
         step = 2 * self.z_limit / (self.n_grid - 1)
         ends = torch.logaddexp(lj[:, 0], lj[:, -1]) + math.log(0.5)
         inner = torch.logsumexp(lj, 1)
+        if (ends - inner > math.log(1e-12)).any():
+            raise ValueError(
+                f"p(z|x) has mass at the grid edge |z| = {self.z_limit:g} for some x (max |x| = "
+                f"{self._x(x).abs().max().item():.3g}); build Nonlinear1D with a larger z_limit"
+            )
         return inner + torch.log1p(-(ends - inner).exp()) + math.log(step)
 
     def posterior_density(self, x, z) -> torch.Tensor:

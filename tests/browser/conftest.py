@@ -35,7 +35,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(autouse=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _need_browser():
     """Skip (or, with VAE_TEACH_REQUIRE_BROWSER=1, fail) when Chromium or Playwright is missing."""
     why = _missing()
@@ -80,13 +88,20 @@ def browser(browser_home):
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh page with the key/image/text observer installed before any page script runs."""
+def page(browser, request):
+    """A fresh page with the key/image/text observer installed before any page script runs; on a failure
+    its screenshot goes to tests/browser/artifacts/FAILED-<test>.png."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     context.add_init_script(bh.OBSERVER_JS)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        try:
+            bh.screenshot(pg, "FAILED-" + request.node.name.replace("/", "_"))
+        except Exception as e:  # a crashed page must not hide the test's own error
+            print(f"could not save a failure screenshot: {e}")
     context.close()
 
 

@@ -30,7 +30,7 @@ def test_exact_gap_is_log_evidence_minus_elbo(setup):
     elbo = bounds.elbo(x, q, model.prior(), model.likelihood, n_samples=20_000,
                        generator=torch.Generator().manual_seed(2))
     torch.testing.assert_close(amortise.exact_gap(model, x, mu, std), model.log_marginal(x) - elbo,
-                               atol=0.05, rtol=0.01)
+                               atol=0.05, rtol=0.03)  # Monte Carlo ELBO: allow its noise
 
 
 def test_gap_is_zero_only_at_the_posterior_and_best_diagonal_is_a_floor(setup):

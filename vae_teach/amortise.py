@@ -32,21 +32,22 @@ class QFit:
 
 
 def diag_gaussian(mu: torch.Tensor, std: torch.Tensor) -> Independent:
-    """q(z|x) = N(mu, diag(std²)) with batch [n] and event [k]: [n, k], [n, k] -> distribution (AEVB eq. 9)."""
+    """q(z|x) = N(mu, diag(std²)), batch [n], event [k]: [n, k], [n, k] -> distribution (AEVB eq. 9)."""
     return Independent(Normal(mu, std), 1)
 
 
 def exact_gap(model, x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag std²) ‖ p(z|x)) = log p(x) − ELBO, exact for a linear-Gaussian model: [n, d] -> [n] nats."""
+    """KL(N(mu, diag std²) ‖ p(z|x)) = log p(x) − ELBO, exact (linear-Gaussian): [n, d] -> [n] nats."""
     _check_x(model, x)
     if mu.shape != (x.shape[0], model.k) or std.shape != mu.shape:
-        raise ValueError(f"mu and std must be [{x.shape[0]}, {model.k}], got {list(mu.shape)} and {list(std.shape)}")
+        raise ValueError(f"mu and std must be [{x.shape[0]}, {model.k}], "
+                         f"got {list(mu.shape)} and {list(std.shape)}")
     q = MultivariateNormal(mu, scale_tril=torch.diag_embed(std))
     return kl_divergence(q, model.posterior(x))
 
 
 class Encoder(nn.Module):
-    """A small MLP x -> (mu, std) of a diagonal Gaussian q(z|x): [n, d] -> ([n, k], [n, k]) (AEVB appendix C.2)."""
+    """A small MLP x -> (mu, std) of a diagonal Gaussian q(z|x): [n, d] -> ([n, k], [n, k]) (AEVB C.2)."""
 
     def __init__(self, d: int, k: int, hidden: int = 32):
         super().__init__()
@@ -84,8 +85,9 @@ def fit_per_x(model, x: torch.Tensor, steps: int = 300, lr: float = 0.1, seed: i
 
 
 def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1500, batch: int = 100,
-                hidden: int = 32, lr: float = 0.02, seed: int = 0, record_every: int = 0) -> tuple[Encoder, QFit]:
-    """Train one encoder on x drawn from the model, then get q for new x_eval in one pass: -> (Encoder, QFit)."""
+                hidden: int = 32, lr: float = 0.02, seed: int = 0,
+                record_every: int = 0) -> tuple[Encoder, QFit]:
+    """Train one encoder on x drawn from the model, then q for new x_eval in one pass: -> (Encoder, QFit)."""
     _check_x(model, x_eval)
     _check_steps(steps, lr)
     if n_train < batch or batch < 1:

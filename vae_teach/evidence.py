@@ -9,7 +9,7 @@ import torch
 
 def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Generator | None = None,
                           chunk: int = 4096) -> torch.Tensor:
-    """log (1/n) Σ_s p(x|z_s), z_s ~ p(z): x [m, d] (or [m] for 1-D models) -> [m] (AEVB eq. 1, by brute force)."""
+    """log (1/n) Σ_s p(x|z_s), z_s ~ p(z): x [m, d] (or [m] for a 1-D model) -> [m] (AEVB eq. 1)."""
     if not isinstance(x, torch.Tensor) or x.dim() not in (1, 2) or not x.is_floating_point():
         got = f"{type(x).__name__} {list(x.shape) if isinstance(x, torch.Tensor) else ''}".strip()
         raise ValueError(f"x must be a float tensor [m, d] (or [m] for a 1-D model), got {got}")
@@ -44,12 +44,14 @@ def _sample(prior, s: int, generator: torch.Generator | None) -> torch.Tensor:
     if isinstance(prior, torch.distributions.MultivariateNormal):
         eps = torch.randn((s, *shape), generator=generator, dtype=prior.loc.dtype)
         return prior.loc + (prior.scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
-    raise ValueError(f"cannot sample {type(prior).__name__} with an explicit generator; expected a Normal prior")
+    raise ValueError(f"cannot sample {type(prior).__name__} with an explicit generator; "
+                     "expected a Normal prior")
 
 
 def relative_error(log_estimate: torch.Tensor, log_exact: torch.Tensor) -> torch.Tensor:
     """|p̂(x)/p(x) − 1| from log values: [m], [m] -> [m] (how far the evidence estimate is, as a fraction)."""
     if log_estimate.shape != log_exact.shape:
-        raise ValueError(f"log_estimate and log_exact must have the same shape, got {list(log_estimate.shape)} "
+        raise ValueError("log_estimate and log_exact must have the same shape, got "
+                         f"{list(log_estimate.shape)} "
                          f"and {list(log_exact.shape)}")
     return torch.expm1(log_estimate - log_exact).abs()

@@ -11,7 +11,7 @@ from vae_teach.exercises._check import check
 
 
 def _model_case(seed: int = 1, n: int = 5, d: int = 3, k: int = 2) -> tuple[torch.Tensor, ...]:
-    """A fixed small linear-Gaussian case: W [d, k], b [d], sigma (float tensor), eps_z [n, k], eps_x [n, d]."""
+    """A fixed linear-Gaussian case: W [d, k], b [d], sigma (tensor), eps_z [n, k], eps_x [n, d]."""
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(d, k, generator=g)
     b = torch.randn(d, generator=g)
@@ -20,7 +20,7 @@ def _model_case(seed: int = 1, n: int = 5, d: int = 3, k: int = 2) -> tuple[torc
 
 
 def _sample_x(w, b, sigma, eps_z, eps_x):
-    """Ancestral sample: z = eps_z ~ N(0, I), then x = W z + b + sigma * eps_x: -> x [n, d] (AEVB section 2.1)."""
+    """Ancestral sample z = eps_z ~ N(0, I), then x = W z + b + sigma * eps_x: -> [n, d] (AEVB 2.1)."""
     z = eps_z
     return z @ w.T + b + sigma * eps_x
 
@@ -33,7 +33,7 @@ def _log_joint(x, z, w, b, sigma):
 
 
 def _naive_log_evidence(log_lik):
-    """log p̂(x) = log (1/S) Σ_s exp(log p(x|z_s)), computed stably: [S] -> scalar (AEVB eq. 1 by Monte Carlo)."""
+    """log p̂(x) = log (1/S) Σ_s exp(log p(x|z_s)), stably: [S] -> scalar (AEVB eq. 1 by Monte Carlo)."""
     return torch.logsumexp(log_lik, dim=0) - math.log(log_lik.shape[0])
 
 

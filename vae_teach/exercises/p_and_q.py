@@ -1,4 +1,4 @@
-"""Checked exercises for notebook 02 (the exact posterior p(z|x) and its approximation q(z|x)); references hidden."""
+"""Checked exercises for notebook 02 (the exact posterior p(z|x)); the references are hidden here."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _grid_posterior(z_grid, log_prior, log_lik):
 
 
 def _lg_posterior(w, b, sigma, x):
-    """Exact posterior of the linear-Gaussian model: mean [n, k], cov [k, k] = (I + WᵀW/σ²)⁻¹ (Bishop PRML 12.42)."""
+    """Linear-Gaussian posterior: mean [n, k], cov [k, k] = (I + WᵀW/σ²)⁻¹ (Bishop PRML 12.42)."""
     k = w.shape[1]
     cov = torch.linalg.inv(torch.eye(k, dtype=w.dtype) + w.T @ w / sigma**2)
     mean = (x - b) @ w @ cov.T / sigma**2
@@ -35,13 +35,15 @@ def _lg_case(seed: int, n: int = 4, d: int = 3, k: int = 2) -> tuple[torch.Tenso
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(d, k, generator=g, dtype=torch.float64)
     b = torch.randn(d, generator=g, dtype=torch.float64)
-    return w, b, torch.tensor(0.7, dtype=torch.float64), torch.randn(n, d, generator=g, dtype=torch.float64) * 2
+    x = torch.randn(n, d, generator=g, dtype=torch.float64) * 2
+    return w, b, torch.tensor(0.7, dtype=torch.float64), x
 
 
 def check_grid_posterior(fn) -> bool | None:
     """Check fn(z_grid, log_prior, log_lik) -> posterior density on the grid (integrates to 1)."""
     return check(
-        "posterior on a grid", fn, _grid_posterior, cases=[_grid_case(1.5), _grid_case(-0.3), _grid_case(3.0, 0.2)],
+        "posterior on a grid", fn, _grid_posterior,
+        cases=[_grid_case(1.5), _grid_case(-0.3), _grid_case(3.0, 0.2)],
         hint="prior × likelihood is only proportional to the posterior: divide by the evidence "
              "p(x) ≈ Σ p(x|z) p(z) Δz so that the density integrates to 1. Work in logs (torch.logsumexp).",
         atol=1e-6, rtol=1e-4,

@@ -188,6 +188,7 @@ class RasterAxes:
         disc = dist2 <= radius * radius
         self._put(img, (c + dc[ring]), (r + dr[ring]), outline)
         self._put(img, (c + dc[disc]), (r + dr[disc]), colour)
-        arm = np.arange(-radius - 4, radius + 5)
+        arm = np.arange(-radius - 5, radius + 6)
+        arm = arm[np.abs(arm) > radius]  # cross-hair ticks outside the disc
         self._put(img, c + arm, np.full_like(arm, r), outline)
         self._put(img, np.full_like(arm, c), r + arm, outline)

@@ -215,7 +215,9 @@ class LatentExplorer(_Displayable):
             self.map_image = W.Image(format="png")
             self.map_image.add_class("vae-latent-map")
             parts.append(W.VBox([self.map_image, W.HBox([self.map_x, self.map_y])]))
-        self.widget = W.HBox(parts, layout=W.Layout(align_items="flex-start", gap="12px"))
+        for p in parts:
+            p.layout.margin = "0 12px 0 0"
+        self.widget = W.HBox(parts, layout=W.Layout(align_items="flex-start"))
         self.widget.add_class("vae-latent-explorer")
 
     # ---- rendering ---------------------------------------------------------------------------------------
@@ -680,8 +682,7 @@ class TradeoffExplorer(_Displayable):
 
     def _precompute(self):
         """Render every β's four panels to PNG bytes once."""
-        figs = {name: plots.new_figure(4.6, h) for name, h in
-                (("recon", 1.9), ("samples", 1.9), ("scatter", 3.4), ("curve", 3.4))}
+        figs = {name: plots.new_figure(4.6, 3.4) for name in ("scatter", "curve")}
         rates = [r.rate for r in self.runs]
         dists = [r.distortion for r in self.runs]
         curve_ax = figs["curve"].add_subplot()
@@ -719,11 +720,11 @@ class TradeoffExplorer(_Displayable):
             recon = model.decode_mean(mu[: self.n_show].float())
             z = torch.randn(self.n_samples, model.z_dim, generator=torch.Generator().manual_seed(self.seed))
             samples = model.decode_mean(z)
-        out = {}
-        grid = plots.image_grid(torch.cat([display_pixels(model, show), recon]), ncol=self.n_show, scale=4)
-        out["recon"] = self._image_panel(figs["recon"], grid, f"β={b:g}: test images (top), reconstructions (bottom)")
-        grid = plots.image_grid(samples, ncol=self.n_samples // 2 or 1, scale=4)
-        out["samples"] = self._image_panel(figs["samples"], grid, f"β={b:g}: means of p(x|z), z ~ N(0, I)")
+        scale = max(1, 40 // plots.image_side(model.x_dim))
+        out = {"recon": plots.png_bytes(plots.image_grid(torch.cat([display_pixels(model, show), recon]),
+                                                         ncol=self.n_show, scale=scale, pad=2)),
+               "samples": plots.png_bytes(plots.image_grid(samples, ncol=max(self.n_samples // 2, 1), scale=scale,
+                                                           pad=2))}
         fig = figs["scatter"]
         fig.clear()
         ax = fig.add_subplot()
@@ -740,16 +741,6 @@ class TradeoffExplorer(_Displayable):
         out["scatter"] = plots.figure_png(fig)
         return out
 
-    @staticmethod
-    def _image_panel(fig, grid, title):
-        """Draw a uint8 grid image with a title into fig -> PNG bytes."""
-        fig.clear()
-        ax = fig.add_axes((0.01, 0.01, 0.98, 0.84))
-        ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_axis_off()
-        fig.suptitle(title, fontsize=9, y=0.97)
-        return plots.figure_png(fig)
-
     def _build(self):
         """The β slider, readout and the four images."""
         self.slider = W.SelectionSlider(options=[(f"{b:g}", b) for b in self.betas], value=self.betas[0],
@@ -758,9 +749,11 @@ class TradeoffExplorer(_Displayable):
         self.info = W.HTML()
         self.images = {name: W.Image(format="png") for name in ("recon", "samples", "scatter", "curve")}
         self.slider.observe(self._on_beta, names="value")
+        self.captions = {name: W.HTML() for name in ("recon", "samples")}
         self.widget = W.VBox([
             W.HBox([self.slider, self.info]),
-            W.HBox([self.images["recon"], self.images["samples"]]),
+            W.HBox([W.VBox([self.captions[k], self.images[k]], layout=W.Layout(margin="0 24px 0 0"))
+                    for k in ("recon", "samples")]),
             W.HBox([self.images["scatter"], self.images["curve"]]),
         ])
         self.widget.add_class("vae-tradeoff-explorer")
@@ -771,6 +764,8 @@ class TradeoffExplorer(_Displayable):
         run = self.runs[self.betas.index(beta)]
         for name, img in self.images.items():
             img.value = self.panels[beta][name]
+        self.captions["recon"].value = f"<b>β = {beta:g}</b>: test images (top), reconstructions (bottom)"
+        self.captions["samples"].value = f"<b>β = {beta:g}</b>: means of p(x|z) for z ~ N(0, I)"
         self.info.value = (f"rate {run.rate:.2f} nats + distortion {run.distortion:.2f} nats = "
                            f"{run.rate + run.distortion:.2f} nats (the β=1 bound, −ELBO)")
 

@@ -286,9 +286,15 @@ def run_all_cells(page, timeout_ms: int = 240_000) -> None:
     page.wait_for_function("() => window.__runAll !== undefined", timeout=timeout_ms, polling=500)
     result = page.evaluate("() => window.__runAll")
     if not result.get("ok"):
-        errors = page.evaluate("""() => [...document.querySelectorAll(
-            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
-            .map(e => e.innerText).filter(t => /Error|Traceback/.test(t)).slice(0, 3)""")
+        errors = page.evaluate("""() => {
+            const cells = window.jupyterapp.shell.currentWidget.content.model.cells, out = [];
+            for (let i = 0; i < cells.length; i++) {
+              const c = cells.get(i);
+              if (c.type !== 'code') continue;
+              for (const o of c.outputs.toJSON()) if (o.output_type === 'error')
+                out.push(`cell ${i} (${c.sharedModel.getSource().slice(0, 50)}): ${o.ename}: ${o.evalue}`);
+            }
+            return out; }""")
         raise AssertionError(f"run-all-cells failed: {result} {errors}")
 
 
@@ -475,7 +481,7 @@ def write_fixture_notebook(path: Path) -> Path:
 LATENT_BOX = ".vae-latent-explorer"
 LATENT_IMG = ".vae-latent-explorer .vae-decoded"
 LATENT_HANDLE = ".vae-latent-explorer .vae-latent-slider .noUi-handle"
-LATENT_READOUT = ".vae-latent-explorer .vae-latent-slider .widget-readout"
+LATENT_READOUT = ".vae-latent-slider .widget-readout"  # inside the first LatentExplorer box
 
 
 def wait_image_loaded(page, selector: str, timeout_ms: int = 30_000) -> None:
@@ -500,7 +506,7 @@ def drive_latent_slider(page, name: str, moves: int = 24, key: str = "ArrowRight
     if drag_to is not None:
         drag_slider(page, LATENT_HANDLE, drag_to)
         wait_settled(page, quiet_ms=400)
-        dragged = page.locator(LATENT_READOUT).all_inner_texts()
+        dragged = page.locator(LATENT_BOX).first.locator(LATENT_READOUT).all_inner_texts()
     handle = page.locator(LATENT_HANDLE).first
     handle.scroll_into_view_if_needed()
     handle.focus()
@@ -515,7 +521,7 @@ def drive_latent_slider(page, name: str, moves: int = 24, key: str = "ArrowRight
     screenshot(box, f"{name}-after")
     screenshot(page, f"{name}-page")
     return {"before": before, "after": img_bytes(page, LATENT_IMG), "src_ms": src_ms, "load_ms": load_ms,
-            "dragged": dragged, "readouts": page.locator(LATENT_READOUT).all_inner_texts()}
+            "dragged": dragged, "readouts": page.locator(LATENT_BOX).first.locator(LATENT_READOUT).all_inner_texts()}
 
 
 def latency_entry(where: str, what: str, ms: list[float], load_ms: list[float] | None = None) -> dict:

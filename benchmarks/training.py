@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from vae_teach import data, models, train
 
 OUT = Path(__file__).resolve().parent / "results" / "training.md"
-EPOCHS, BATCH, LR, REPEATS = 15, 64, 1e-3, 5
+EPOCHS, BATCH, LR, REPEATS = 10, 64, 1e-3, 5
 
 
 def make_model() -> models.VAE:

@@ -189,3 +189,9 @@ def test_weight_averaging_and_cosine_schedule():
     assert _numbers(h) == _numbers(h2)
     with pytest.raises(ValueError, match="ema"):
         train.fit(_model(), x, ema=1.5, progress=False)
+
+
+def test_fit_digits_recipe_runs_with_overrides():
+    model, h = train.fit_digits(epochs=1, hidden=(16,), progress=False)
+    assert model.z_dim == 16 and model.likelihood == "categorical" and model.hidden == (16,)
+    assert len(h) == 1 and len(h.val_loss) == 1

@@ -27,8 +27,9 @@ from vae_teach.models import VAE
 FORMAT = "vae_teach.VAE/1"
 
 # The digits recipe (benchmarks/quality.py measured it; see benchmarks/results/quality.md).
-DIGITS_MODEL = {"x_dim": 64, "z_dim": 16, "hidden": (256, 256), "likelihood": "categorical", "levels": 17}
-DIGITS_FIT = {"epochs": 300, "batch_size": 64, "lr": 1e-3, "patience": 30, "beta": 1.0}
+DIGITS_MODEL = {"x_dim": 64, "z_dim": 16, "hidden": (256, 256), "likelihood": "categorical", "levels": 17,
+                "dropout": 0.3}
+DIGITS_FIT = {"epochs": 300, "batch_size": 64, "lr": 1e-3, "patience": 20, "ema": 0.99}
 
 
 class TrainingDiverged(FloatingPointError):

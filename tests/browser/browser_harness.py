@@ -524,9 +524,11 @@ def drive_latent_slider(page, name: str, moves: int = 24, key: str = "ArrowRight
             "dragged": dragged, "readouts": page.locator(LATENT_BOX).first.locator(LATENT_READOUT).all_inner_texts()}
 
 
-def latency_entry(where: str, what: str, ms: list[float], load_ms: list[float] | None = None) -> dict:
-    """One row for the latency table: where it ran, what was timed, and the percentiles."""
-    entry = {"where": where, "what": what, **percentiles(ms)}
+def latency_entry(where: str, what: str, ms: list[float], load_ms: list[float] | None = None,
+                  ready_s: float | None = None) -> dict:
+    """One row for the latency table: where it ran, what was timed, the percentiles, and the seconds from
+    opening the page to the explorer on screen (all cells run)."""
+    entry = {"where": where, "what": what, **percentiles(ms), "ready_s": ready_s}
     if load_ms:
         entry["load"] = percentiles(load_ms)
     return entry

@@ -5,6 +5,7 @@ The stand-in (an untrained VAE in a two-cell notebook) runs the same path while 
 
 import base64
 import json
+import time
 
 import browser_harness as bh
 import numpy as np
@@ -38,8 +39,11 @@ def test_latent_explorer_in_lab(lab_page, lab, path, name):
     if path == NB08 and not (bh.REPO / NB08).exists():
         pytest.skip(f"{NB08} does not exist yet (the notebook author has not committed it)")
     page = lab_page
+    t0 = time.monotonic()
     bh.open_lab_notebook(page, lab, path)
     bh.run_all_cells(page, timeout_ms=300_000)
+    bh.wait_widget(page, bh.LATENT_BOX)
+    ready_s = time.monotonic() - t0
     run = bh.drive_latent_slider(page, name, moves=24, drag_to=0.6)
     assert float(run["dragged"][0]) > 0.3, f"a mouse drag to 60% of the track left z at {run['dragged'][0]}"
     assert float(run["readouts"][0]) == pytest.approx(float(run["dragged"][0]) + 0.24, abs=1e-6), \
@@ -47,4 +51,4 @@ def test_latent_explorer_in_lab(lab_page, lab, path, name):
     assert not np.array_equal(bh.png_pixels(run["before"]), bh.png_pixels(run["after"])), "image did not change"
     check_page_matches_kernel(page, run)
     what = "LatentExplorer, notebook 08" if path == NB08 else "LatentExplorer, untrained stand-in"
-    bh.save_results(f"{name}-lab", bh.latency_entry("JupyterLab", what, run["src_ms"], run["load_ms"]))
+    bh.save_results(f"{name}-lab", bh.latency_entry("JupyterLab", what, run["src_ms"], run["load_ms"], ready_s))

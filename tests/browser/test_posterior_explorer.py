@@ -4,6 +4,7 @@ the ELBO readout and the panel, and the numbers on the page are the kernel's rea
 The stand-in (the z² toy posterior in a two-cell notebook) runs the same path while notebook 02 is missing."""
 
 import json
+import time
 
 import browser_harness as bh
 import pytest
@@ -21,9 +22,11 @@ def test_posterior_explorer_in_lab(lab_page, lab, path, name):
     if path == NB02 and not (bh.REPO / NB02).exists():
         pytest.skip(f"{NB02} does not exist yet (the notebook author has not committed it)")
     page = lab_page
+    t0 = time.monotonic()
     bh.open_lab_notebook(page, lab, path)
     bh.run_all_cells(page, timeout_ms=240_000)
     box = bh.wait_widget(page, bh.POSTERIOR_BOX)
+    ready_s = time.monotonic() - t0
     bh.wait_image_loaded(page, bh.POSTERIOR_PANEL)
     bh.wait_settled(page)
     bh.screenshot(box, f"{name}-before")
@@ -55,6 +58,5 @@ def test_posterior_explorer_in_lab(lab_page, lab, path, name):
     for key in ("log_px", "elbo", "gap"):
         assert after[key] == pytest.approx(kernel[key], abs=6e-4), f"page {key} {after[key]} != kernel {kernel[key]}"
     what = "PosteriorExplorer, notebook 02" if path == NB02 else "PosteriorExplorer, z² toy stand-in"
-    entry = bh.latency_entry("JupyterLab", what + " (key → ELBO readout text; 'loaded' = panel image)",
-                             text_ms, panel_ms)
+    entry = bh.latency_entry("JupyterLab", what, text_ms, panel_ms, ready_s)
     bh.save_results(f"{name}-lab", entry)

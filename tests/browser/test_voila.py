@@ -2,6 +2,8 @@
 LatentExplorer, a mouse drag and key presses on a slider change the decoded image, and the latency is timed.
 Voila starts a ~350 MB kernel per page load, so each test starts its own server and stops it by pid."""
 
+import time
+
 import browser_harness as bh
 import numpy as np
 import pytest
@@ -26,8 +28,10 @@ def voila_app(browser_home):
 @pytest.mark.browser
 @pytest.mark.timeout(300)
 def test_latent_explorer_in_voila(page, voila_app):
+    t0 = time.monotonic()
     page.goto(voila_app.base + "/", wait_until="commit")
     bh.wait_widget(page, bh.LATENT_BOX, timeout_ms=180_000)
+    ready_s = time.monotonic() - t0
     run = bh.drive_latent_slider(page, "voila-latent", moves=24, drag_to=0.6)
     assert float(run["dragged"][0]) > 0.3, f"a mouse drag to 60% of the track left z at {run['dragged'][0]}"
     assert float(run["readouts"][0]) == pytest.approx(float(run["dragged"][0]) + 0.24, abs=1e-6)
@@ -35,7 +39,7 @@ def test_latent_explorer_in_voila(page, voila_app):
     text = page.inner_text("body")
     assert "Traceback" not in text and "Error" not in text, bh._around(text, "Error")
     bh.save_results("latent-voila", bh.latency_entry("Voila", "LatentExplorer, apps/explore.ipynb",
-                                                     run["src_ms"], run["load_ms"]))
+                                                     run["src_ms"], run["load_ms"], ready_s))
 
     # the PosteriorExplorer on the same page: q's mean slider moves the ELBO readout
     box = bh.wait_widget(page, bh.POSTERIOR_BOX)
@@ -52,5 +56,5 @@ def test_latent_explorer_in_voila(page, voila_app):
     assert after["elbo"] != before["elbo"] and after["log_px"] == before["log_px"], (before, after)
     assert after["log_px"] == pytest.approx(after["elbo"] + after["gap"], abs=2e-3), after
     bh.screenshot(box, "voila-posterior-after")
-    bh.save_results("posterior-voila", bh.latency_entry("Voila", "PosteriorExplorer, apps/explore.ipynb "
-                                                        "(key → ELBO readout text)", text_ms))
+    bh.save_results("posterior-voila", bh.latency_entry("Voila", "PosteriorExplorer, apps/explore.ipynb", text_ms,
+                                                        ready_s=ready_s))

@@ -35,7 +35,7 @@ def png_bytes(img, level=1):
     channels = 1 if img.ndim == 2 else img.shape[2]
     raw = np.empty((h, w * channels + 1), np.uint8)
     raw[:, 0] = 0  # filter type "none" on every row
-    raw[:, 1:] = img.reshape(h, w * channels)
+    raw[:, 1:].reshape(h, w, channels)[...] = img.reshape(h, w, channels)  # one strided copy, views welcome
     header = struct.pack(">IIBBBBB", w, h, 8, _COLOUR_TYPE[channels], 0, 0, 0)
     return (_PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), level))
             + _chunk(b"IEND", b""))

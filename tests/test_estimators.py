@@ -94,5 +94,7 @@ def test_bad_inputs_raise_clear_errors(setup):
         estimators.encoder_grad_samples(model, x, 0, "score")
     with pytest.raises(ValueError, match=r"x must be a tensor \[m, D\]"):
         estimators.encoder_grad_samples(model, x[0], 3, "score")
+    with pytest.raises(ValueError, match="chunk must be an int >= 1"):
+        estimators.encoder_grad_samples(model, x, 3, "score", chunk=0)
     with pytest.raises(ValueError, match="n >= 2"):
         estimators.total_variance(torch.zeros(1, 4))

@@ -2,7 +2,7 @@
 
 Both estimate ∇_φ E_{q_φ(z|x)}[log p_θ(x|z)], the reconstruction term of the ELBO (AEVB eq. 7), one ε per image
 per estimate, averaged over the rows of x. The KL term is left out: it has a closed form, so its gradient is exact
-under either estimator and would only add the same constant to both.
+under either estimator and would add the same exact vector to both.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def encoder_grad_samples(model, x: torch.Tensor, n: int, method: str, generator:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an int >= 1, got {n!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be an int >= 1, got {chunk!r}")
     if not torch.is_tensor(x) or x.dim() != 2 or x.shape[0] < 1:
         raise ValueError(f"x must be a tensor [m, D] with m >= 1, got {type(x).__name__} "
                          f"{tuple(x.shape) if torch.is_tensor(x) else ''}")

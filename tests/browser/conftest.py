@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 import browser_harness as bh
+import fixture_notebooks as fx
+import lab_servers as srv
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -19,8 +21,8 @@ HERE = Path(__file__).resolve().parent
 
 def _missing() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
-    if not os.access(bh.CHROMIUM, os.X_OK):
-        return f"Chromium not found at {bh.CHROMIUM} (Debian: apt-get install chromium chromium-driver)"
+    if not os.access(srv.CHROMIUM, os.X_OK):
+        return f"Chromium not found at {srv.CHROMIUM} (Debian: apt-get install chromium chromium-driver)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -66,11 +68,11 @@ def lab(browser_home):
     """JupyterLab serving a temp copy of notebooks/ plus the harness fixture notebook; stopped at the end."""
     root = browser_home / "root"
     root.mkdir()
-    bh.copy_tree(bh.REPO / "notebooks", root / "notebooks")
-    bh.write_fixture_notebook(root / "fixture" / "slider.ipynb")
-    bh.write_notebook(root / "fixture" / "latent.ipynb", bh.LATENT_FIXTURE_CELLS, "Stand-in: untrained VAE explorer")
-    bh.write_notebook(root / "fixture" / "posterior.ipynb", bh.POSTERIOR_FIXTURE_CELLS, "Stand-in: q over z² posterior")
-    server = bh.start_lab(root, browser_home / "lab-home")
+    srv.copy_tree(srv.REPO / "notebooks", root / "notebooks")
+    fx.write_fixture_notebook(root / "fixture" / "slider.ipynb")
+    fx.write_notebook(root / "fixture" / "latent.ipynb", fx.LATENT_FIXTURE_CELLS, "Stand-in: untrained VAE explorer")
+    fx.write_notebook(root / "fixture" / "posterior.ipynb", fx.POSTERIOR_FIXTURE_CELLS, "Stand-in: q over z² posterior")
+    server = srv.start_lab(root, browser_home / "lab-home")
     yield server
     server.stop()
 
@@ -80,9 +82,9 @@ def browser(browser_home):
     """Debian's Chromium, headless, launched through Playwright (never `playwright install`)."""
     from playwright.sync_api import sync_playwright
 
-    env = bh.browser_env(browser_home / "chromium-home")
+    env = srv.browser_env(browser_home / "chromium-home")
     with sync_playwright() as p:
-        b = p.chromium.launch(env=env, **bh.chromium_launch_kwargs())
+        b = p.chromium.launch(env=env, **srv.chromium_launch_kwargs())
         yield b
         b.close()
 

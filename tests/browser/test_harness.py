@@ -7,6 +7,7 @@ import sys
 import time
 
 import browser_harness as bh
+import lab_servers as srv
 import numpy as np
 import pytest
 
@@ -48,4 +49,4 @@ def test_lab_uses_test_only_settings(lab):
     assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
     spec = lab.api("/api/kernelspecs")["kernelspecs"]["python3"]["spec"]
     assert spec["argv"][0] == sys.executable, "the kernel must be the Python running the tests"
-    assert str(bh.REPO) not in lab.log().split("Serving notebooks from local directory:")[-1].splitlines()[0]
+    assert str(srv.REPO) not in lab.log().split("Serving notebooks from local directory:")[-1].splitlines()[0]

@@ -5,6 +5,7 @@ Voila starts a ~350 MB kernel per page load, so each test starts its own server 
 import time
 
 import browser_harness as bh
+import lab_servers as srv
 import numpy as np
 import pytest
 
@@ -14,13 +15,13 @@ APP = "apps/explore.ipynb"
 @pytest.fixture
 def voila_app(browser_home):
     """Voila serving a temp copy of apps/ (so nothing is written into the repository)."""
-    if not (bh.REPO / APP).exists():
+    if not (srv.REPO / APP).exists():
         pytest.skip(f"{APP} does not exist")
     root = browser_home / "voila-root"
     if not root.exists():
-        bh.copy_tree(bh.REPO / "apps", root / "apps")
-        bh.copy_tree(bh.REPO / "notebooks", root / "notebooks")
-    server = bh.start_voila(root / APP, browser_home / "voila-home")
+        srv.copy_tree(srv.REPO / "apps", root / "apps")
+        srv.copy_tree(srv.REPO / "notebooks", root / "notebooks")
+    server = srv.start_voila(root / APP, browser_home / "voila-home")
     yield server
     server.stop()
 
@@ -37,7 +38,7 @@ def test_latent_explorer_in_voila(page, voila_app):
     assert float(run["readouts"][0]) == pytest.approx(float(run["dragged"][0]) + 0.24, abs=1e-6)
     assert not np.array_equal(bh.png_pixels(run["before"]), bh.png_pixels(run["after"])), "image did not change"
     text = page.inner_text("body")
-    assert "Traceback" not in text and "Error" not in text, bh._around(text, "Error")
+    assert "Traceback" not in text and "Error" not in text, bh.around(text, "Error")
     bh.save_results("latent-voila", bh.latency_entry("Voila", "LatentExplorer, apps/explore.ipynb",
                                                      run["src_ms"], run["load_ms"], ready_s))
 

@@ -23,7 +23,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
 app: $(STAMP)
-	$(VENV)/bin/voila notebooks/08_latent_space.ipynb --Voila.ip=127.0.0.1 --port=$(PORT)
+	$(VENV)/bin/voila apps/explore.ipynb --Voila.ip=127.0.0.1 --port=$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest

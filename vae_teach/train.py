@@ -1,4 +1,4 @@
-"""Training a VAE: a fast, reproducible loop (`fit`), safe checkpoints (`save`/`load`) and beta sweeps.
+"""Training a VAE: a fast, reproducible loop (`fit`), beta sweeps, and `save`/`load` (from checkpoint.py).
 
 `fit` keeps the whole dataset as one tensor and slices shuffled index batches (no per-sample Dataset or
 DataLoader). All randomness flows from `seed`: a torch.Generator shuffles, and the reparameterisation noise
@@ -9,22 +9,20 @@ the caller's global RNG is left untouched.
 from __future__ import annotations
 
 import copy
-import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import torch
 
 from vae_teach import data as _data
+from vae_teach.checkpoint import FORMAT, load, save
 from vae_teach.models import VAE
 
-FORMAT = "vae_teach.VAE/1"
+__all__ = ["FORMAT", "BetaRun", "History", "TrainingDiverged", "beta_sweep", "fit", "fit_digits", "load",
+           "rate_distortion", "save"]
 
 # The digits recipe (benchmarks/quality.py measured it; see benchmarks/results/quality.md).
 DIGITS_MODEL = {"x_dim": 64, "z_dim": 16, "hidden": (256, 256), "likelihood": "categorical", "levels": 17,
@@ -117,21 +115,34 @@ def _evaluate(model: VAE, x: torch.Tensor, beta: float, batch_size: int = 2048) 
     return float(tot[0]), float(tot[1]), float(tot[2]), kl_dims.tolist(), sigma
 
 
-@torch.no_grad()
-def _swap_in(params: list[torch.Tensor], averaged: list[torch.Tensor] | None) -> list[torch.Tensor] | None:
-    """Copy averaged weights into params, returning the live weights to put back (None if no averaging)."""
-    if averaged is None:
-        return None
-    live = [p.detach().clone() for p in params]
-    torch._foreach_copy_(params, averaged)
-    return live
+class _Averager:
+    """Exponential moving average of the weights (Polyak averaging) that can be swapped in for evaluation."""
 
+    def __init__(self, params: list[torch.Tensor], decay: float | None):
+        self.params, self.decay, self.steps, self.live = params, decay, 0, None
+        self.averaged = [p.detach().clone() for p in params] if decay is not None else None
 
-@torch.no_grad()
-def _swap_back(params: list[torch.Tensor], live: list[torch.Tensor] | None) -> None:
-    """Undo _swap_in."""
-    if live is not None:
-        torch._foreach_copy_(params, live)
+    @torch.no_grad()
+    def update(self) -> None:
+        """Blend the current weights in, with a short warm-up so early averages are not stuck at init."""
+        if self.averaged is not None:
+            self.steps += 1
+            d = min(self.decay, (1 + self.steps) / (10 + self.steps))
+            torch._foreach_lerp_(self.averaged, [p.detach() for p in self.params], 1 - d)
+
+    @torch.no_grad()
+    def swap_in(self) -> None:
+        """Put the averaged weights into the model, keeping the live ones aside."""
+        if self.averaged is not None:
+            self.live = [p.detach().clone() for p in self.params]
+            torch._foreach_copy_(self.params, self.averaged)
+
+    @torch.no_grad()
+    def swap_back(self) -> None:
+        """Restore the live weights after swap_in."""
+        if self.live is not None:
+            torch._foreach_copy_(self.params, self.live)
+            self.live = None
 
 
 def _diverged(terms, epoch: int, step: int, lr: float) -> TrainingDiverged:
@@ -145,6 +156,44 @@ def _diverged(terms, epoch: int, step: int, lr: float) -> TrainingDiverged:
         f"epoch {epoch} (step {step}); training stopped. Remedy: lower the learning rate (lr={lr:g}, try "
         f"lr={lr / 10:g}), use KL warm-up (beta=lambda e: min(1, e / 20)) or check the data for extreme values."
     )
+
+
+def _train_epoch(model: VAE, x, perm, batch_size: int, beta: float, opt, averager: _Averager, epoch: int,
+                 lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """One pass over x in shuffled batches: -> (mean [total, recon, kl] [3], mean kl_per_dim [z_dim]), float64."""
+    n = len(x)
+    sums = torch.zeros(3, dtype=torch.float64)
+    kl_dims = torch.zeros(model.z_dim, dtype=torch.float64)
+    for step, i in enumerate(range(0, n, batch_size)):
+        xb = x[perm[i : i + batch_size]]
+        terms = model._loss(xb, beta)
+        if not math.isfinite(terms.total.item()):
+            raise _diverged(terms, epoch, step, lr)
+        opt.zero_grad(set_to_none=True)
+        terms.total.backward()
+        opt.step()
+        averager.update()
+        w = len(xb) / n
+        sums += w * torch.stack([terms.total, terms.recon, terms.kl]).detach().double()
+        kl_dims += w * terms.kl_per_dim.detach().double()
+    return sums, kl_dims
+
+
+def _record(hist: History, epoch: int, beta: float, sums, kl_dims, ev, has_val: bool, seconds: float) -> None:
+    """Append one epoch's numbers to the History."""
+    hist.epoch.append(epoch)
+    hist.beta.append(beta)
+    hist.train_loss.append(float(sums[0]))
+    hist.train_recon.append(float(sums[1]))
+    hist.train_kl.append(float(sums[2]))
+    hist.train_kl_per_dim.append(kl_dims.tolist())
+    if has_val:
+        hist.val_loss.append(ev[0])
+        hist.val_recon.append(ev[1])
+        hist.val_kl.append(ev[2])
+        hist.val_kl_per_dim.append(ev[3])
+    hist.sigma.append(ev[4])
+    hist.time.append(seconds)
 
 
 def fit(
@@ -187,10 +236,8 @@ def fit(
     hist = History()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    averaged = [p.detach().clone() for p in params] if ema is not None else None
-    steps_done = 0
+    averager = _Averager(params, ema)
     g = torch.Generator().manual_seed(int(seed))
-    n = len(x)
     best, best_state, waited = math.inf, None, 0
     bar = None
     if progress:
@@ -207,43 +254,13 @@ def fit(
                 if cosine:
                     for group in opt.param_groups:
                         group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * epoch / epochs))
-                perm = torch.randperm(n, generator=g)
-                sums = torch.zeros(3, dtype=torch.float64)
-                kl_dims = torch.zeros(model.z_dim, dtype=torch.float64)
-                for step, i in enumerate(range(0, n, batch_size)):
-                    xb = x[perm[i : i + batch_size]]
-                    terms = model._loss(xb, b)
-                    if not math.isfinite(terms.total.item()):
-                        raise _diverged(terms, epoch, step, lr)
-                    opt.zero_grad(set_to_none=True)
-                    terms.total.backward()
-                    opt.step()
-                    if averaged is not None:
-                        steps_done += 1
-                        decay = min(ema, (1 + steps_done) / (10 + steps_done))
-                        torch._foreach_lerp_(averaged, [p.detach() for p in params], 1 - decay)
-                    w = len(xb) / n
-                    sums += w * torch.stack([terms.total, terms.recon, terms.kl]).detach().double()
-                    kl_dims += w * terms.kl_per_dim.detach().double()
-                hist.epoch.append(epoch)
-                hist.beta.append(b)
-                hist.train_loss.append(float(sums[0]))
-                hist.train_recon.append(float(sums[1]))
-                hist.train_kl.append(float(sums[2]))
-                hist.train_kl_per_dim.append(kl_dims.tolist())
-                live = _swap_in(params, averaged)
+                perm = torch.randperm(len(x), generator=g)
+                sums, kl_dims = _train_epoch(model, x, perm, batch_size, b, opt, averager, epoch, lr)
+                averager.swap_in()  # validate (and keep) the averaged weights when averaging
                 ev = _evaluate(model, xv if xv is not None else x[:1000], b)
-                if xv is not None:
-                    hist.val_loss.append(ev[0])
-                    hist.val_recon.append(ev[1])
-                    hist.val_kl.append(ev[2])
-                    hist.val_kl_per_dim.append(ev[3])
-                hist.sigma.append(ev[4])
-                hist.time.append(time.perf_counter() - start)
+                _record(hist, epoch, b, sums, kl_dims, ev, xv is not None, time.perf_counter() - start)
                 if bar is not None:
-                    post = {"loss": f"{hist.train_loss[-1]:.2f}"}
-                    if xv is not None:
-                        post["val"] = f"{ev[0]:.2f}"
+                    post = {"loss": f"{hist.train_loss[-1]:.2f}"} | ({"val": f"{ev[0]:.2f}"} if xv is not None else {})
                     bar.set_postfix(post, refresh=False)
                     bar.update(1)
                 if xv is not None:
@@ -256,9 +273,9 @@ def fit(
                         if patience is not None and waited >= patience:
                             hist.stopped_early = True
                             break
-                _swap_back(params, live)
-            if averaged is not None and not hist.stopped_early:
-                _swap_in(params, averaged)  # the averaged weights are the result
+                averager.swap_back()
+            if not hist.stopped_early:
+                averager.swap_in()  # the averaged weights are the result
     finally:
         if bar is not None:
             bar.close()
@@ -266,59 +283,6 @@ def fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     return hist
-
-
-# ---- checkpoints ----------------------------------------------------------------------------------------
-def save(model: VAE, path: str | Path, overwrite: bool = False) -> Path:
-    """Write weights (safetensors) with the constructor config in its JSON header, atomically: -> the path."""
-    from safetensors.torch import save_file
-
-    if not isinstance(model, VAE):
-        raise ValueError(f"model must be a vae_teach.models.VAE, got {type(model).__name__}")
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
-    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    meta = {"format": FORMAT, "config": json.dumps(model.config())}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def load(path: str | Path) -> VAE:
-    """Rebuild a VAE saved by `save` (no unpickling): path -> model in eval mode; clear errors for bad files."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no saved model at {path}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-    except Exception as e:  # safetensors raises its own error types for bad headers and short files
-        raise ValueError(f"{path}: corrupt or truncated model file ({e})") from None
-    if meta.get("format") != FORMAT or "config" not in meta:
-        raise ValueError(f"{path}: not a vae_teach model file (expected format {FORMAT!r}, got {meta.get('format')!r})")
-    try:
-        config = json.loads(meta["config"])
-        config["hidden"] = tuple(config["hidden"])
-        model = VAE(**config)
-    except (ValueError, TypeError, KeyError) as e:
-        raise ValueError(f"{path}: the stored config is invalid ({e})") from None
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        first = str(e).splitlines()[0:3]
-        raise ValueError(f"{path}: weights do not match the stored config {config}: {' '.join(first)}") from None
-    return model.eval()
 
 
 # ---- beta sweeps ------------------------------------------------------------------------------------------

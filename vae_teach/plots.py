@@ -107,7 +107,8 @@ def label_colours(labels):
     return LABEL_COLOURS[labels % len(LABEL_COLOURS)] / 255.0
 
 
-def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None, title=None, nsig=(1, 2)):
+def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None, title=None, nsig=(1, 2),
+                   legend_outside=False):
     """Scatter encoder means mu [n, z] on the plane `dims`, coloured by labels [n]; draw q's nsig ellipses if sigma."""
     mu = np.asarray(mu.detach() if isinstance(mu, torch.Tensor) else mu, dtype=np.float64)
     if mu.ndim != 2 or max(dims) >= mu.shape[1]:
@@ -126,8 +127,9 @@ def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None
     if labels is not None:
         for lab in np.unique(np.asarray(labels)):
             ax.scatter([], [], s=12, color=label_colours([lab])[0], label=str(lab))
-        ax.legend(loc="upper right", fontsize=7, ncol=2, handletextpad=0.1, columnspacing=0.4, markerscale=1.2,
-                  framealpha=0.7)
+        where = {"loc": "center left", "bbox_to_anchor": (1.01, 0.5)} if legend_outside else {"loc": "upper right"}
+        ax.legend(**where, fontsize=7, ncol=1 if legend_outside else 2, handletextpad=0.1, columnspacing=0.4,
+                  markerscale=1.2, framealpha=0.7, title="label" if legend_outside else None, title_fontsize=7)
     if limit is not None:
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-limit, limit)

@@ -103,13 +103,13 @@ def most_active(mu, sigma, count=MAX_SLIDERS):
     return [int(i) for i in torch.argsort(kl, descending=True)[:count]]
 
 
-def latent_map_background(mu, labels, dims, limit, width=3.6, height=3.5):
+def latent_map_background(mu, labels, dims, limit, width=4.1, height=3.5):
     """Render the static map (encoded points of the plane `dims`) once: -> plots.RasterAxes."""
     fig = plots.new_figure(width, height)
     ax = fig.add_subplot()
     if mu is not None:
-        plots.latent_scatter(mu, labels, dims=dims, ax=ax, limit=limit,
-                             title=f"latent map: z[{dims[0]}] vs z[{dims[1]}]")
+        plots.latent_scatter(mu, labels, dims=dims, ax=ax, limit=limit, legend_outside=True,
+                             title=f"encoded data, z[{dims[0]}] vs z[{dims[1]}]")
     else:
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-limit, limit)
@@ -129,7 +129,7 @@ def render_map(raster, point, ellipse=None):
         center, sd = ellipse
         for k, colour in ((2, (120, 120, 120)), (1, (20, 20, 20))):
             raster.polyline(img, plots.ellipse_points(center, k * np.asarray(sd)), colour)
-    raster.marker(img, point, (230, 30, 30))
+    raster.marker(img, point, (230, 30, 30), radius=4)
     return plots.png_bytes(img)
 
 
@@ -214,7 +214,9 @@ class LatentExplorer(_Displayable):
             self.map_y.observe(self._on_pair, names="value")
             self.map_image = W.Image(format="png")
             self.map_image.add_class("vae-latent-map")
-            parts.append(W.VBox([self.map_image, W.HBox([self.map_x, self.map_y])]))
+            caption = W.HTML("<small><span style='color:#e61e1e'>●</span> current z &nbsp; rings: q(z|x) of the "
+                             "encoded image, 1σ (black) and 2σ (grey)</small>")
+            parts.append(W.VBox([self.map_image, W.HBox([self.map_x, self.map_y]), caption]))
         for p in parts:
             p.layout.margin = "0 12px 0 0"
         self.widget = W.HBox(parts, layout=W.Layout(align_items="flex-start"))
@@ -512,6 +514,7 @@ class PosteriorExplorer(_Displayable):
         (self._q_centre,) = ax.plot([], [], "o", color=BLUE, ms=5)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
+        ax.set_aspect("equal", adjustable="box")
         ax.set_xlabel("z[0]")
         ax.set_ylabel("z[1]")
         ax.set_title("true posterior (contours) and diagonal q")
@@ -529,7 +532,8 @@ class PosteriorExplorer(_Displayable):
         axb.axhline(lp, color="k", ls="--", lw=1)
         self._elbo_bar = axb.bar([1], [1.0], bottom=self.floor, width=0.6, color=BLUE)[0]
         self._gap_bar = axb.bar([1], [1.0], bottom=self.floor, width=0.6, color=RED)[0]
-        self._elbo_text = axb.text(1, 0, "", ha="center", va="center", color="w", fontsize=9)
+        self._elbo_text = axb.text(1, 0, "", ha="center", va="center", color="w", fontsize=9,
+                                   multialignment="left")
         self._gap_text = axb.text(1.35, 0, "", ha="left", va="center", color=RED, fontsize=9)
         axb.set_xlim(-0.5, 2.2)
         axb.set_ylim(self.floor, top)
@@ -558,10 +562,14 @@ class PosteriorExplorer(_Displayable):
             self._elbo_text.set_text(f"ELBO\n{elbo:.2f}")
             self._elbo_text.set_position((1, (low + self.floor) / 2))
             self._elbo_text.set_color("w")
-        else:
-            self._elbo_text.set_text(f"ELBO {elbo:.2f}\n(below the axis)" if elbo < self.floor else f"ELBO {elbo:.2f}")
-            self._elbo_text.set_position((1, self.floor + 0.06 * (lp - self.floor)))
-            self._elbo_text.set_color("k")
+            self._elbo_text.set_ha("center")
+            self._elbo_text.set_va("center")
+        else:  # a short (or clipped) ELBO bar: label it beside the column, in the bar's colour
+            self._elbo_text.set_text(f"ELBO\n{elbo:.2f}" + ("\n(below axis)" if elbo < self.floor else ""))
+            self._elbo_text.set_position((1.35, self.floor + 0.02 * (lp - self.floor)))
+            self._elbo_text.set_color(BLUE)
+            self._elbo_text.set_ha("left")
+            self._elbo_text.set_va("bottom")
         self._gap_text.set_text(f"gap\n{gap:.3f}")
         self._gap_text.set_position((1.35, (low + lp) / 2))
 

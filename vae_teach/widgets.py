@@ -161,7 +161,7 @@ class LatentExplorer(Displayable):
         self.reset_button = W.Button(description="Reset", icon="undo")
         self.sample_button.on_click(lambda _: self.sample_prior())
         self.reset_button.on_click(lambda _: self.reset())
-        self.image = W.Image(format="png", layout=W.Layout(width="256px", height="256px"))
+        self.image = W.Image(format="png")  # natural size: no browser resampling blur
         self.image.add_class("vae-decoded")
         controls = [W.HTML("<b>latent z</b> (other dims fixed)" if len(self.dims) < self.model.z_dim
                            else "<b>latent z</b>"), *self.sliders, W.HBox([self.sample_button, self.reset_button])]
@@ -170,7 +170,7 @@ class LatentExplorer(Displayable):
                                      layout=W.Layout(width="300px"))
             self.encode_button = W.Button(description="Encode", icon="crosshairs")
             self.encode_button.on_click(lambda _: self.encode(self.index.value))
-            self.original = W.Image(format="png", layout=W.Layout(width="96px", height="96px"))
+            self.original = W.Image(format="png")
             self.index.observe(self._on_index, names="value")
             self._on_index({"new": 0})
             controls += [W.HTML("<b>encode a data image</b>"), self.index,

@@ -109,6 +109,14 @@ def test_large_z_shows_the_eight_most_active_dims(digits):
     assert widgets.LatentExplorer(model, dims=[4, 2]).dims == [4, 2]
 
 
+def test_renders_without_dropout_and_restores_training_mode():
+    model = models.VAE(64, 2, hidden=(32,), dropout=0.5, seed=0).train()
+    ex = widgets.LatentExplorer(model)
+    ex.sliders[0].value = 1.0
+    assert model.training
+    assert ex.image.value == widgets.render_decoded(model, ex.z) == widgets.render_decoded(model.eval(), ex.z)
+
+
 def test_css_classes_for_browser_tests(vae3):
     ex = widgets.LatentExplorer(vae3)
     assert "vae-latent-explorer" in ex.widget._dom_classes

@@ -5,6 +5,7 @@ Every explorer keeps its slider values on the step grid and its observers idempo
 when it is the last expression of a cell.
 """
 
+import contextlib
 import math
 
 import ipywidgets as W
@@ -22,10 +23,23 @@ __all__ = ["LatentExplorer", "PosteriorExplorer", "TradeoffExplorer", "GradientE
 MAX_SLIDERS = 8
 
 
+@contextlib.contextmanager
+def eval_mode(model):
+    """Evaluate without dropout, then restore the model's training flag."""
+    training = getattr(model, "training", False)
+    if training:
+        model.eval()
+    try:
+        yield
+    finally:
+        if training:
+            model.train()
+
+
 def decoded_pixels(model, z):
     """Mean of p(x|z) for one latent z [z_dim] as a uint8 square image [side, side]."""
     side = plots.image_side(model.x_dim)
-    with torch.no_grad(), single_thread():
+    with torch.no_grad(), single_thread(), eval_mode(model):
         mean = model.decode_mean(torch.as_tensor(z, dtype=torch.float32).reshape(1, -1))
     return plots.to_uint8(mean).reshape(side, side)
 
@@ -66,7 +80,7 @@ def display_pixels(model, x):
 
 def encode_stats(model, x):
     """Encoder mean and standard deviation over rows: x [n, x_dim] -> (mu [n, z], sigma [n, z]) float64."""
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):
         q = model.encode(x)
     return q.mean.double(), q.stddev.double()
 
@@ -347,15 +361,8 @@ class TradeoffExplorer(Displayable):
         figs["curve"].tight_layout(pad=0.4)
         show = self.x[: self.n_show]
         for run in self.runs:
-            model = run.model
-            was_training = getattr(model, "training", False)
-            if hasattr(model, "eval"):
-                model.eval()
-            try:
+            with eval_mode(run.model):
                 panels = self._panels_for(run, figs, show)
-            finally:
-                if was_training:
-                    model.train()
             hi.set_data([run.rate], [run.distortion])
             panels["curve"] = plots.figure_png(figs["curve"])
             self.panels[float(run.beta)] = panels

@@ -16,9 +16,16 @@ def test_warmup():
     assert ex.check_warmup(lambda e, w: e / w) is False  # forgot to cap at 1
 
 
-def test_active_units():
-    assert ex.check_active_units(lambda kl, t: int((kl > t).sum())) is True
-    assert ex.check_active_units(lambda kl, t: int((kl > 0).sum())) is False  # ignores the threshold
+def test_dims_in_use():
+    assert ex.check_dims_in_use(lambda kl, t: int((kl > t).sum())) is True
+    assert ex.check_dims_in_use(lambda kl, t: int((kl > 0).sum())) is False  # ignores the threshold
+    assert ex.check_dims_in_use(lambda kl, t: int((kl >= t).sum())) is False  # counts the threshold itself
+
+
+def test_dims_in_use_wants_an_int(capsys):
+    assert ex.check_dims_in_use(lambda kl, t: (kl > t).sum()) is False  # a 0-d tensor, not an int
+    assert "Python int" in capsys.readouterr().out
+    assert ex.check_dims_in_use(lambda kl, t: bool((kl > t).sum())) is False
 
 
 def test_unanswered_placeholders(capsys):
@@ -27,7 +34,7 @@ def test_unanswered_placeholders(capsys):
 
     assert ex.check_beta_loss(blank) is None
     assert ex.check_warmup(blank) is None
-    assert ex.check_active_units(blank) is None
+    assert ex.check_dims_in_use(blank) is None
     assert capsys.readouterr().out.count("not answered") == 3
 
 

@@ -1,6 +1,8 @@
-"""Checkers for notebook 07 (KL versus reconstruction): the β loss, a warm-up schedule, active units."""
+"""Checkers for notebook 07 (KL versus reconstruction): the β loss, a warm-up schedule, dimensions in use."""
 
 from __future__ import annotations
+
+import numbers
 
 import torch
 
@@ -17,9 +19,18 @@ def _warmup(epoch, warmup_epochs):
     return min(1.0, epoch / warmup_epochs)
 
 
-def _active_units(kl_per_dim, threshold=0.01):
-    """How many latent dims carry more than `threshold` nats of KL: [k] -> int."""
+def _dims_in_use(kl_per_dim, threshold=0.1):
+    """How many latent dims carry strictly more than `threshold` nats of KL: [k] -> int."""
     return int((torch.as_tensor(kl_per_dim) > threshold).sum())
+
+
+def _int_or_nan(value):
+    """`value` if it is a Python/numpy integer (not a bool), None if unanswered, else NaN so the check fails."""
+    if value is None or value is Ellipsis:
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return float("nan")
 
 
 def check_beta_loss(answer):
@@ -42,15 +53,18 @@ def check_warmup(answer):
     )
 
 
-def check_active_units(answer):
-    """Check `answer(kl_per_dim, threshold) -> int`, the count of latent dims above the KL threshold."""
+def check_dims_in_use(answer):
+    """Check `answer(kl_per_dim, threshold) -> int`, the count of latent dims carrying more than `threshold` nats."""
     cases = [
         (torch.tensor([2.3, 0.001, 0.5, 0.0]), 0.01),
         (torch.tensor([0.02, 0.005, 0.011]), 0.01),
         (torch.zeros(8), 0.01),
         (torch.tensor([1.0, 0.3, 0.2]), 0.25),
+        (torch.tensor([0.1, 0.25, 0.05, 0.1]), 0.1),  # entries equal to the threshold do not count
     ]
+    wrapped = (lambda *case: _int_or_nan(answer(*case))) if callable(answer) else _int_or_nan(answer)
     return check(
-        "active units", answer, _active_units, cases, atol=0, rtol=0,
-        hint="count the entries of kl_per_dim strictly above threshold (return an int, not a tensor).",
+        "dimensions in use", wrapped, _dims_in_use, cases, atol=0, rtol=0,
+        hint="count the entries of kl_per_dim strictly above threshold (use >, not >=) and return a Python int, "
+        "e.g. int((kl_per_dim > threshold).sum()).",
     )

@@ -25,12 +25,17 @@ def setup():
 
 def test_exact_gap_is_log_evidence_minus_elbo(setup):
     model, x = setup
-    mu, std = torch.randn(30, 2, generator=torch.Generator().manual_seed(1)), torch.full((30, 2), 0.4)
+    noise = 0.5 * torch.randn(30, 2, generator=torch.Generator().manual_seed(1))
+    mu, std = model.posterior(x).mean + noise, torch.full((30, 2), 0.4)  # a q near, not at, the posterior
     q = amortise.diag_gaussian(mu, std)
-    elbo = bounds.elbo(x, q, model.prior(), model.likelihood, n_samples=20_000,
-                       generator=torch.Generator().manual_seed(2))
-    torch.testing.assert_close(amortise.exact_gap(model, x, mu, std), model.log_marginal(x) - elbo,
-                               atol=0.05, rtol=0.03)  # Monte Carlo ELBO: allow its noise
+    s = 20_000
+    per_sample = bounds.elbo_samples(x, q, model.prior(), model.likelihood, n_samples=s,
+                                     generator=torch.Generator().manual_seed(2))  # [s, 30]
+    mc_gap = model.log_marginal(x) - per_sample.mean(0)
+    tol = 5 * per_sample.std(0) / s**0.5  # 5 standard errors of the Monte Carlo mean, per row
+    gap = amortise.exact_gap(model, x, mu, std)
+    assert ((gap - mc_gap).abs() <= tol).all(), ((gap - mc_gap).abs() / (tol / 5)).max()
+    assert ((gap + 2.0 - mc_gap).abs() > tol).all()  # tight enough to catch a 2-nat error in every row
 
 
 def test_gap_is_zero_only_at_the_posterior_and_best_diagonal_is_a_floor(setup):
@@ -53,7 +58,9 @@ def test_per_x_fit_shrinks_the_gap(setup):
 def test_encoder_generalises_to_new_x(setup):
     model, x = setup
     enc, fit = amortise.fit_encoder(model, x, n_train=500, steps=300, batch=50)
-    assert fit.method == "encoder" and fit.gap < 1.0 and fit.new_x_seconds < fit.seconds
+    assert fit.method == "encoder" and fit.gap < 0.3
+    assert fit.gap >= amortise.best_diagonal_gap(model, x) - 1e-6  # no diagonal q beats the floor
+    assert fit.seconds > 0 and fit.new_x_seconds >= 0  # timings are recorded, never compared here
     mu, std = enc(x)
     assert mu.shape == (30, 2) and (std > 0).all()
 

@@ -13,6 +13,15 @@ def test_sample_x(capsys):
     assert "✗" in capsys.readouterr().out
 
 
+def test_sample_x_tuple_says_return_only_x(capsys):
+    def z_and_x(w, b, s, ez, ex_):
+        return ez, ez @ w.T + b + s * ex_  # like LinearGaussian.sample
+
+    assert ex.check_sample_x(z_and_x) is False
+    out = capsys.readouterr().out
+    assert "✗" in out and "Return only x" in out
+
+
 def test_log_joint(capsys):
     def ref(x, z, w, b, s):
         prior = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)

@@ -2,7 +2,7 @@
 
 Both are trained by maximising the ELBO with the reparameterisation trick (AEVB eq. 7) on a
 `toy.LinearGaussian` model, where the exact posterior is known, so the quality of q is measured exactly as
-the gap log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)) in nats (AEVB eq. 2).
+the gap log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)) in nats (AEVB eq. 1).
 """
 
 from __future__ import annotations

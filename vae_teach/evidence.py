@@ -9,7 +9,7 @@ import torch
 
 def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Generator | None = None,
                           chunk: int = 4096) -> torch.Tensor:
-    """log (1/n) Σ_s p(x|z_s), z_s ~ p(z): x [m, d] (or [m] for a 1-D model) -> [m] (AEVB eq. 1)."""
+    """log (1/n) Σ_s p(x|z_s), z_s ~ p(z): x [m, d] (or [m] for a 1-D model) -> [m] (AEVB §2.1)."""
     if not isinstance(x, torch.Tensor) or x.dim() not in (1, 2) or not x.is_floating_point():
         got = f"{type(x).__name__} {list(x.shape) if isinstance(x, torch.Tensor) else ''}".strip()
         raise ValueError(f"x must be a float tensor [m, d] (or [m] for a 1-D model), got {got}")

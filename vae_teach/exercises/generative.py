@@ -7,7 +7,7 @@ import math
 import torch
 from torch.distributions import Independent, Normal
 
-from vae_teach.exercises._check import check
+from vae_teach.exercises._check import FAIL, check
 
 
 def _model_case(seed: int = 1, n: int = 5, d: int = 3, k: int = 2) -> tuple[torch.Tensor, ...]:
@@ -33,12 +33,24 @@ def _log_joint(x, z, w, b, sigma):
 
 
 def _naive_log_evidence(log_lik):
-    """log p̂(x) = log (1/S) Σ_s exp(log p(x|z_s)), stably: [S] -> scalar (AEVB eq. 1 by Monte Carlo)."""
+    """log p̂(x) = log (1/S) Σ_s exp(log p(x|z_s)), stably: [S] -> scalar (AEVB §2.1, by Monte Carlo)."""
     return torch.logsumexp(log_lik, dim=0) - math.log(log_lik.shape[0])
+
+
+def _returns_tuple(fn, case: tuple) -> bool:
+    """True when fn(*case) returns a tuple or list (a common slip: returning (z, x) instead of x)."""
+    try:
+        return isinstance(fn(*case), tuple | list)
+    except Exception:  # the shared checker reports errors
+        return False
 
 
 def check_sample_x(fn) -> bool | None:
     """Check fn(W, b, sigma, eps_z, eps_x) -> x [n, d], an ancestral sample of the linear-Gaussian model."""
+    if _returns_tuple(fn, _model_case(1)):
+        print(f"{FAIL} ancestral sample: you returned a tuple, like (z, x) from LinearGaussian.sample. "
+              "Return only x, a tensor [n, d].")
+        return False
     return check(
         "ancestral sample", fn, _sample_x, cases=[_model_case(1), _model_case(2, n=4, d=5, k=3)],
         hint="first z = eps_z (a draw from the prior N(0, I)); then x = W z + b plus noise of standard "

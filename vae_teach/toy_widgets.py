@@ -145,7 +145,7 @@ class PosteriorExplorer(Displayable):
     def _build_figure(self):
         """The persistent figure: density panel (left) and the stacked bar readout (right)."""
         fig = plots.new_figure(9.0, 3.6, dpi=80)
-        gs = fig.add_gridspec(1, 2, width_ratios=(2.1, 1.0))
+        gs = fig.add_gridspec(1, 2, width_ratios=(2.1, 1.0) if self.k == 1 else (1.7, 1.0))
         ax, axb = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
         dyn = self._density_axes(ax) + self._bar_axes(axb)
         fig.tight_layout(pad=0.6)
@@ -185,7 +185,7 @@ class PosteriorExplorer(Displayable):
         ax.set_xlabel("z[0]")
         ax.set_ylabel("z[1]")
         ax.set_title("true posterior (contours) and diagonal q")
-        ax.legend(loc="upper left", fontsize=9)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)  # beside: q never covers it
         return [*self._q_lines, self._q_centre]
 
     def _bar_axes(self, axb):

@@ -248,7 +248,7 @@ class PosteriorExplorer(Displayable):
         self._shown = (mean, log_sigma)
         with single_thread():
             log_px, elbo, gap = self.terms(mean, log_sigma)
-        self._update_artists(mean, log_sigma, elbo, gap)
+            self._update_artists(mean, log_sigma, elbo, gap)
         self.image.value = plots.png_bytes(self._blit.rgb())
         self.readout_html.value = (
             f"<span style='font-family:monospace'>log p(x) = {log_px:.3f} nats &nbsp; ELBO = {elbo:.3f} nats "

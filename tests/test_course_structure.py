@@ -78,7 +78,12 @@ def test_readme_map_lists_exactly_the_notebooks_in_order():
         question = _cells(p)[0]["source"].splitlines()[0].split(" · ", 1)[1]
         row = next(line for line in readme.splitlines() if f"(notebooks/{p.name})" in line)
         assert _plain(question) in _plain(row), f"README row for {p.name} should quote its title question {question!r}"
-        assert re.search(r"\|\s*\d+\s*min\s*\|\s*$", row), f"README row for {p.name} needs a minutes column"
+        minutes = re.search(r"\|\s*(\d+)\s*min\s*\|\s*$", row)
+        assert minutes, f"README row for {p.name} needs a minutes column"
+        stated = re.search(r"\*\*Time:\*\* about (\d+) minutes", _cells(p)[0]["source"])
+        assert stated and stated[1] == minutes[1], (
+            f"{p.name}: its title cell should say '**Time:** about {minutes[1]} minutes', as the README map does"
+        )
 
 
 def test_no_sys_path_edits_anywhere():

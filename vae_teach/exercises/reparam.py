@@ -21,15 +21,39 @@ def _score(z, mu, sigma):
     return (z - mu) / sigma**2, ((z - mu) ** 2 - sigma**2) / sigma**3
 
 
-def _pathwise_z2(mu, sigma, eps):
-    """(d/dmu, d/dsigma) of f(mu + sigma*eps) for f(z) = z^2, one estimate per eps: [n] x3 -> ([n], [n])."""
-    z = mu + sigma * eps
-    return 2 * z, 2 * z * eps
+def _pathwise_sin(mu, sigma, eps):
+    """(d/dmu, d/dsigma) of f(mu + sigma*eps) for f(z) = sin z, one estimate per eps: [n] x3 -> ([n], [n])."""
+    slope = torch.cos(mu + sigma * eps)
+    return slope, slope * eps
 
 
-def _exact_grad_z2(mu, sigma):
-    """(d/dmu, d/dsigma) of E_{N(mu, sigma^2)}[z^2] = mu^2 + sigma^2: [n], [n] -> ([n], [n])."""
-    return 2 * mu, 2 * sigma
+def _exact_grad_exp(mu, sigma):
+    """(d/dmu, d/dsigma) of E_{N(mu, sigma^2)}[e^z] = exp(mu + sigma^2 / 2): [n], [n] -> ([n], [n])."""
+    mean = torch.exp(mu + sigma**2 / 2)
+    return mean, sigma * mean
+
+
+_PAIR_FORM = ("return a tuple of two tensors `(d_mu, d_sigma)`, each the same shape as mu (not one stacked tensor, "
+              "not Python floats)")
+
+
+def _pair_form_ok(got, want) -> bool:
+    """True when got is a tuple/list of two tensors shaped like the two reference tensors."""
+    return (isinstance(got, tuple | list) and len(got) == 2
+            and all(torch.is_tensor(g) and g.shape == w.shape for g, w in zip(got, want, strict=True)))
+
+
+def _check_pair(name, fn, reference, cases, maths_hint) -> bool | None:
+    """check() for answers that are a pair of tensors: a wrong form gets a form hint, not a maths hint."""
+    hint = maths_hint
+    if callable(fn):
+        try:
+            got = fn(*cases[0])
+            if got is not None and got is not Ellipsis and not _pair_form_ok(got, reference(*cases[0])):
+                hint = _PAIR_FORM
+        except Exception:  # check() below reports the learner's exception
+            pass
+    return check(name, fn, reference, cases=cases, hint=hint)
 
 
 def check_reparam_sample(fn) -> bool | None:
@@ -41,25 +65,25 @@ def check_reparam_sample(fn) -> bool | None:
 
 
 def check_score(fn) -> bool | None:
-    """Check fn(z, mu, sigma) -> (d log q / d mu, d log q / d sigma) for q = N(mu, sigma^2)."""
+    """Check fn(z, mu, sigma) -> (d log q / d mu, d log q / d sigma) for q = N(mu, sigma^2), tensors [n]."""
     z = _reparam_sample(_MU, _SIGMA, _EPS)
-    return check(
-        "score of a Gaussian", fn, _score, cases=[(z, _MU, _SIGMA)],
-        hint="log q = -log sigma - (z - mu)^2 / (2 sigma^2) + const; differentiate by mu, then by sigma.",
+    return _check_pair(
+        "score of a Gaussian", fn, _score, [(z, _MU, _SIGMA)],
+        "log q = -log sigma - (z - mu)^2 / (2 sigma^2) + const; differentiate by mu, then by sigma.",
     )
 
 
-def check_pathwise_z2(fn) -> bool | None:
-    """Check fn(mu, sigma, eps) -> per-sample pathwise gradient (d/dmu, d/dsigma) of f(z) = z^2."""
-    return check(
-        "pathwise gradient of z^2", fn, _pathwise_z2, cases=[(_MU, _SIGMA, _EPS)],
-        hint="chain rule: d f / d mu = f'(z) * dz/dmu with dz/dmu = 1, and dz/dsigma = eps.",
+def check_pathwise_sin(fn) -> bool | None:
+    """Check fn(mu, sigma, eps) -> per-sample pathwise gradient (d/dmu, d/dsigma) of f(z) = sin z, tensors [n]."""
+    return _check_pair(
+        "pathwise gradient of sin z", fn, _pathwise_sin, [(_MU, _SIGMA, _EPS)],
+        "chain rule: d f / d mu = f'(z) * dz/dmu with f'(z) = cos z, dz/dmu = 1 and dz/dsigma = eps.",
     )
 
 
-def check_exact_grad_z2(fn) -> bool | None:
-    """Check fn(mu, sigma) -> the exact gradient (d/dmu, d/dsigma) of E[z^2] under N(mu, sigma^2)."""
-    return check(
-        "exact gradient of E[z^2]", fn, _exact_grad_z2, cases=[(_MU, _SIGMA)],
-        hint="first write E[z^2] in closed form (mean squared plus variance), then differentiate.",
+def check_exact_grad_exp(fn) -> bool | None:
+    """Check fn(mu, sigma) -> the exact gradient (d/dmu, d/dsigma) of E[e^z] under N(mu, sigma^2), tensors [n]."""
+    return _check_pair(
+        "exact gradient of E[exp(z)]", fn, _exact_grad_exp, [(_MU, _SIGMA)],
+        "first write E[e^z] in closed form, exp(mu + sigma^2 / 2), then differentiate by mu and by sigma.",
     )

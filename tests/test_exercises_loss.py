@@ -48,3 +48,28 @@ def test_references_agree_with_torch_distributions():
     assert torch.allclose(loss._gaussian_nll(loss._X, loss._MEAN, 0.3), want)
     p = torch.tensor([0.2, 0.7], dtype=torch.float64)
     assert torch.allclose(loss._bce_mass(p), (2 * p - 1) / torch.logit(p), atol=1e-6)
+
+
+def test_bce_mass_accepts_the_closed_form(capsys):
+    assert loss.check_bce_mass(lambda p: (2 * p - 1) / torch.log(p / (1 - p))) is True
+    assert "✓" in capsys.readouterr().out
+
+
+def test_loss_hint_names_a_batch_sum(capsys):
+    assert loss.check_loss_per_image(lambda r, k: r.sum() + k.sum()) is False
+    out = capsys.readouterr().out
+    assert "too large" in out and "summed over the batch" in out
+
+
+def test_loss_hint_names_a_pixel_mean(capsys):
+    assert loss.check_loss_per_image(lambda r, k: r.mean() + k.sum(-1).mean()) is False
+    out = capsys.readouterr().out
+    assert "averaged over pixels" in out and "too large" not in out
+
+
+def test_loss_hint_survives_a_crashing_answer(capsys):
+    def crash(r, k):
+        raise RuntimeError("boom")
+
+    assert loss.check_loss_per_image(crash) is False
+    assert "RuntimeError" in capsys.readouterr().out

@@ -48,6 +48,7 @@ def test_gaussian_nll_matches_mse_rewrite_and_distribution():
         want = -D.Normal(m, s).log_prob(x).sum(-1)
         assert torch.allclose(L.gaussian_nll(x, m, s), want)
         assert torch.allclose(L.mse_as_gaussian_nll(x, m, s), want)
+        assert torch.allclose(L.gaussian_nll(x, m, sigma_x=s), want)   # σ_x: the decoder's noise sd
 
 
 def test_categorical_nll_is_summed_cross_entropy():

@@ -63,23 +63,23 @@ def bce_mass_numeric(probs: torch.Tensor, n_grid: int = 2001) -> torch.Tensor:
     return torch.trapezoid(density, x, dim=-1)
 
 
-def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
-    """−log N(x; mean, σ²I) summed over pixels: [..., d] -> [...] (the Gaussian decoder of AEVB appendix C.2)."""
+def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float | torch.Tensor) -> torch.Tensor:
+    """−log N(x; mean, σ_x²I) summed over pixels, σ_x the decoder's noise sd: [..., d] -> [...] (AEVB appendix C.2)."""
     _check_pair(x, mean, "mean")
-    sigma = torch.as_tensor(sigma, dtype=mean.dtype)
-    if (sigma <= 0).any():
-        raise ValueError(f"sigma must be positive, got {sigma}")
-    return -D.Normal(mean, sigma).log_prob(x).sum(-1)
+    sigma_x = torch.as_tensor(sigma_x, dtype=mean.dtype)
+    if (sigma_x <= 0).any():
+        raise ValueError(f"sigma_x must be positive, got {sigma_x}")
+    return -D.Normal(mean, sigma_x).log_prob(x).sum(-1)
 
 
-def mse_as_gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma: float) -> torch.Tensor:
-    """The summed squared error rewritten as an NLL: SSE / (2σ²) + (d/2) log(2πσ²): [..., d] -> [...]."""
+def mse_as_gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float) -> torch.Tensor:
+    """The summed squared error rewritten as an NLL: SSE / (2σ_x²) + (d/2) log(2πσ_x²): [..., d] -> [...]."""
     _check_pair(x, mean, "mean")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+    if not sigma_x > 0:
+        raise ValueError(f"sigma_x must be positive, got {sigma_x}")
     d = x.shape[-1]
     sse = ((x - mean) ** 2).sum(-1)
-    return sse / (2 * sigma**2) + 0.5 * d * math.log(2 * math.pi * sigma**2)
+    return sse / (2 * sigma_x**2) + 0.5 * d * math.log(2 * math.pi * sigma_x**2)
 
 
 def categorical_nll(levels: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:

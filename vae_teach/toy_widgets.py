@@ -101,7 +101,7 @@ class PosteriorExplorer(Displayable):
             keep = grid[dens > 1e-3 * dens.max()]
             lo, hi = math.floor(float(keep.min()) - 0.75), math.ceil(float(keep.max()) + 0.75)
             self.window = [(min(lo, -3), max(hi, 3))]
-            default_mean = [0.5]
+            default_mean = [0.8]  # off the symmetric saddle at 0, so fitting settles on one mode
         else:
             m = self.posterior.loc[0].numpy()
             sd = float(torch.linalg.eigvalsh(self.posterior.covariance_matrix[0]).max().sqrt())
@@ -272,9 +272,9 @@ class PosteriorExplorer(Displayable):
 
     # ---- fitting -----------------------------------------------------------------------------------------
     def fit_q(self, steps=300, lr=0.05, n_samples=16, every=20):
-        """Adam on the reparameterised ELBO (eq. 7) from the current q, updating the sliders every `every` steps.
+        """Adam on the reparameterised ELBO (eq. 7) from q at the sliders, moving them every `every` steps.
 
-        Returns the exact ELBO after each update (the first entry is the starting value)."""
+        Returns the exact ELBO after each update (the first entry is the starting value); fixed generator."""
         mean, log_sigma = self.state()
         params = torch.tensor([*mean, *log_sigma], dtype=torch.float64, requires_grad=True)
         opt = torch.optim.Adam([params], lr=lr)
@@ -284,11 +284,12 @@ class PosteriorExplorer(Displayable):
         hi = torch.tensor([s.max for s in self.sliders], dtype=torch.float64)
         trace = [self.readout()["elbo"]]
         for step in range(1, steps + 1):
-            q = D.Independent(D.Normal(params[None, : self.k], params[None, self.k:].exp()), 1)
-            loss = -bounds.elbo(x, q, prior, self.model.likelihood, n_samples, True, gen).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            with single_thread():
+                q = D.Independent(D.Normal(params[None, : self.k], params[None, self.k:].exp()), 1)
+                loss = -bounds.elbo(x, q, prior, self.model.likelihood, n_samples, True, gen).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
             with torch.no_grad():
                 params.copy_(torch.maximum(torch.minimum(params, hi), lo))
             if step % every == 0 or step == steps:

@@ -225,6 +225,7 @@ def test_fit_q_increases_elbo_but_cannot_close_a_bimodal_gap():
     assert end["elbo"] > start["elbo"] + 1.0
     assert trace[0] == pytest.approx(start["elbo"]) and trace[-1] == pytest.approx(end["elbo"])
     assert end["gap"] > 0.3  # one Gaussian covers one of the two modes: about log 2 nats remain
+    assert abs(abs(ex.state()[0][0]) - math.sqrt(2.0)) < 0.2  # q sits on a mode, z = ±√x
 
 
 def test_fit_q_nearly_closes_the_gap_on_linear_gaussian_2d(lg2):

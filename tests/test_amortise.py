@@ -6,15 +6,6 @@ import torch
 from vae_teach import amortise, bounds, toy
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread avoids thread start-up cost on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def setup():
     g = torch.Generator().manual_seed(0)

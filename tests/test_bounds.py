@@ -17,15 +17,6 @@ F64 = torch.float64
 Z = 5.0  # standard errors allowed for a Monte Carlo comparison (two-sided p ~ 6e-7 per comparison)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one torch thread avoids thread contention on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def gen(seed):
     return torch.Generator().manual_seed(seed)
 

@@ -39,15 +39,6 @@ class TinyVAE(nn.Module):
         return (-sq / (2 * self.sx**2) - d * math.log(self.sx) - 0.5 * d * math.log(2 * math.pi)).mean()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one torch thread avoids thread contention on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def setup():
     model = TinyVAE()

@@ -15,15 +15,6 @@ Z = 5.0  # standard errors allowed for a Monte Carlo comparison
 N = 100_000
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one torch thread avoids thread contention on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def square(z):
     return z * z
 

@@ -16,15 +16,6 @@ from vae_teach import toy
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one torch thread avoids thread contention on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def make_model(d=5, k=2, sigma=0.7, seed=0):
     g = torch.Generator().manual_seed(seed)
     W = torch.randn(d, k, generator=g, dtype=F64)

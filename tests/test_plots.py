@@ -89,3 +89,20 @@ def test_latent_scatter_with_labels_and_ellipses():
     assert len(ax.patches) == 40  # 1σ and 2σ per point
     with pytest.raises(ValueError, match="z_dim"):
         plots.latent_scatter(mu, dims=(0, 5))
+
+
+def test_close_groups_merges_chains_of_near_points_only():
+    xy = [(0, 0), (10, 0), (20, 3), (100, 100), (300, 0)]
+    assert plots.close_groups(xy, 14) == [[0, 1, 2], [3], [4]]
+    assert plots.close_groups(xy, 5) == [[0], [1], [2], [3], [4]]
+    with pytest.raises(ValueError, match=r"\[n, 2\]"):
+        plots.close_groups(np.zeros((3, 3)), 1.0)
+
+
+def test_annotate_merged_labels_each_group_once():
+    ax = plots.new_figure(4, 3).add_subplot()
+    ax.set(xlim=(0, 40), ylim=(90, 110))
+    texts = plots.annotate_merged(ax, [37.0, 3.7, 0.07, 0.008, 0.002], [94, 98, 106.7, 107.0, 107.1],
+                                  ["0", "1", "4", "8", "16"])
+    assert texts == ["β=0", "β=1", "β=4, 8, 16"]
+    assert [t.get_text() for t in ax.texts] == texts

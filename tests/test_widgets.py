@@ -303,3 +303,37 @@ def test_gradient_explorer_true_gradient_general_f():
     assert g_sigma == pytest.approx(-sigma * math.sin(mu) * math.exp(-sigma**2 / 2), abs=1e-9)
     with pytest.raises(ValueError, match="callable"):
         widgets.GradientExplorer(f=3)
+
+
+def test_tradeoff_merges_labels_of_close_points_and_names_the_selected_beta(digits):
+    model = models.VAE(64, 2, hidden=(16,), seed=0).eval()
+    # notebook 07's collapsed models: β = 4, 8, 16 all sit near rate 0 (a few pixels apart on screen)
+    points = {0.0: (37.2, 93.9), 1.0: (3.66, 98.1), 4.0: (0.066, 106.7), 8.0: (0.008, 107.03), 16.0: (0.002, 107.1)}
+    runs = [train.BetaRun(b, model, None, r, d) for b, (r, d) in points.items()]
+    ex = widgets.TradeoffExplorer(runs, *digits, n_show=2, n_samples=2)
+    assert ex.curve_labels == ["β=0", "β=1", "β=4, 8, 16"]
+    # the highlight still tells 8 from 16: each β's panel differs (ring and "selected: β=…" legend)
+    assert len({ex.panels[b]["curve"] for b in (4.0, 8.0, 16.0)}) == 3
+
+
+def test_buttons_and_dropdowns_are_wide_enough_for_their_labels(vae3, digits):
+    ex = widgets.LatentExplorer(vae3, *digits)
+    for b in (ex.sample_button, ex.reset_button, ex.encode_button):
+        width = int(b.layout.width.removesuffix("px"))
+        assert width >= 8 * len(b.description) + 24 + 30, (b.description, b.layout.width)  # ~7 px/char at 13 px
+        assert b.layout.flex == "0 0 auto"  # an HBox never squeezes it back
+    assert int(ex.sample_button.layout.width.removesuffix("px")) > 148  # the default that cut "Sample from …"
+    for d in (ex.map_x, ex.map_y):
+        assert int(d.layout.width.removesuffix("px")) - int(d.style.description_width.removesuffix("px")) >= 100
+
+
+def test_posterior_readout_is_sent_before_the_panel_image(lg2):
+    ex = widgets.PosteriorExplorer(lg2, X2)
+    order = []
+    ex.readout_html.observe(lambda _: order.append("readout"), names="value")
+    ex.image.observe(lambda _: order.append("image"), names="value")
+    ex.mean_sliders[0].value = 0.42
+    ex.log_sigma_sliders[1].value = -0.2
+    assert order == ["readout", "image", "readout", "image"]
+    r = ex.readout()
+    assert abs(r["log_px"] - (r["elbo"] + r["gap"])) < 1e-9

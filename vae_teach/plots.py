@@ -139,6 +139,42 @@ def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None
     return ax
 
 
+def close_groups(xy, radius):
+    """Group points xy [n, 2] (display pixels) whose chains of neighbours lie within radius: -> lists of indices."""
+    xy = np.asarray(xy, dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"xy must be [n, 2] display coordinates, got {list(xy.shape)}")
+    parent = list(range(len(xy)))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    near = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) <= radius
+    for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
+        parent[root(int(j))] = root(int(i))
+    groups = {}
+    for i in range(len(xy)):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
+
+
+def annotate_merged(ax, xs, ys, names, prefix="β=", radius=14.0, **kwargs):
+    """Label points (xs [n], ys [n]) with names, one label "β=4, 8, 16" per group closer than radius px on screen.
+
+    Call after the axes' limits and position are final (tight_layout done): -> list of the label strings drawn."""
+    xy = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+    drawn = []
+    style = {"textcoords": "offset points", "xytext": (9, 3), "fontsize": 8} | kwargs  # clear of the ring
+    for group in close_groups(xy, radius):
+        text = prefix + ", ".join(names[i] for i in group)
+        anchor = (float(np.mean([xs[i] for i in group])), float(np.max([ys[i] for i in group])))
+        ax.annotate(text, anchor, **style)
+        drawn.append(text)
+    return drawn
+
+
 def ellipse_points(center, radii, n=72):
     """Points on an axis-aligned ellipse: center [2], radii [2] -> [n+1, 2] (closed polyline)."""
     t = np.linspace(0.0, 2.0 * np.pi, n + 1)

@@ -1,4 +1,4 @@
-"""Shared pieces of the explorers: the slider grid, a one-thread scope for tiny tensor ops, a blitting figure.
+"""Shared pieces of the explorers: the slider grid, label-sized buttons, a one-thread scope, a blitting figure.
 
 Importing this module has no side effects.
 """
@@ -6,6 +6,7 @@ Importing this module has no side effects.
 import contextlib
 import math
 
+import ipywidgets as W
 import numpy as np
 import torch
 
@@ -16,6 +17,17 @@ BLUE, RED, GREY = "#1f77b4", "#d62728", "#7f7f7f"
 def snap(value, step=STEP, lo=-math.inf, hi=math.inf):
     """Round a number onto the slider grid {k * step} and clip it to [lo, hi]."""
     return float(min(max(round(round(float(value) / step) * step, 10), lo), hi))
+
+
+def label_width(text, icon=True, per_char=8, min_px=90):
+    """CSS width in px that shows a widget label whole in JupyterLab and Voila (13 px font, icon, padding)."""
+    return f"{max(min_px, per_char * len(text) + (24 if icon else 0) + 34)}px"
+
+
+def button(text, icon=None, tooltip=None):
+    """An ipywidgets Button whose layout is wide enough for its whole label (the default cuts ~15 chars)."""
+    return W.Button(description=text, icon=icon or "", tooltip=tooltip or text,
+                    layout=W.Layout(width=label_width(text, bool(icon)), flex="0 0 auto"))
 
 
 class Displayable:

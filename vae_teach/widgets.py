@@ -14,7 +14,7 @@ import torch
 
 from vae_teach import bounds, data, plots
 from vae_teach.toy_widgets import GradientExplorer, PosteriorExplorer, exact_terms_1d, exact_terms_2d, true_gradient
-from vae_teach.widget_kit import BLUE, GREY, RED, STEP, Displayable, nice_range, single_thread, snap
+from vae_teach.widget_kit import BLUE, GREY, RED, STEP, Displayable, button, nice_range, single_thread, snap
 
 __all__ = ["LatentExplorer", "PosteriorExplorer", "TradeoffExplorer", "GradientExplorer", "render_decoded",
            "exact_terms_1d", "exact_terms_2d", "true_gradient", "snap", "STEP", "single_thread", "nice_range",
@@ -171,8 +171,8 @@ class LatentExplorer(Displayable):
             s.add_class("vae-latent-slider")
             s.observe(self._on_slider, names="value")
             self.sliders.append(s)
-        self.sample_button = W.Button(description="Sample from prior", icon="random")
-        self.reset_button = W.Button(description="Reset", icon="undo")
+        self.sample_button = button("Sample from prior", icon="random", tooltip="z ~ N(0, I), all dims")
+        self.reset_button = button("Reset", icon="undo", tooltip="z = 0, no ellipse")
         self.sample_button.on_click(lambda _: self.sample_prior())
         self.reset_button.on_click(lambda _: self.reset())
         self.image = W.Image(format="png")  # natural size: no browser resampling blur
@@ -182,7 +182,7 @@ class LatentExplorer(Displayable):
         if self.data is not None:
             self.index = W.IntSlider(value=0, min=0, max=len(self.data) - 1, description="data #",
                                      layout=W.Layout(width="300px"))
-            self.encode_button = W.Button(description="Encode", icon="crosshairs")
+            self.encode_button = button("Encode", icon="crosshairs", tooltip="jump to the encoder mean of this image")
             self.encode_button.on_click(lambda _: self.encode(self.index.value))
             self.original = W.Image(format="png")
             self.index.observe(self._on_index, names="value")
@@ -194,10 +194,10 @@ class LatentExplorer(Displayable):
         self.map_image = None
         if len(self.dims) >= 2:
             options = [(f"z[{d}]", d) for d in self.dims]
-            self.map_x = W.Dropdown(options=options, value=self.dims[0], description="x axis",
-                                    layout=W.Layout(width="150px"))
-            self.map_y = W.Dropdown(options=options, value=self.dims[1], description="y axis",
-                                    layout=W.Layout(width="150px"))
+            axis = {"style": {"description_width": "50px"},  # room for "x axis"; the select keeps ~110 px
+                    "layout": W.Layout(width="170px", flex="0 0 auto")}
+            self.map_x = W.Dropdown(options=options, value=self.dims[0], description="x axis", **axis)
+            self.map_y = W.Dropdown(options=options, value=self.dims[1], description="y axis", **axis)
             self.map_x.observe(self._on_pair, names="value")
             self.map_y.observe(self._on_pair, names="value")
             self.map_image = W.Image(format="png")
@@ -349,22 +349,26 @@ class TradeoffExplorer(Displayable):
         rates = [r.rate for r in self.runs]
         dists = [r.distortion for r in self.runs]
         curve_ax = figs["curve"].add_subplot()
-        curve_ax.plot(rates, dists, "-o", color=GREY, ms=5)
-        for b, r, d in zip(self.betas, rates, dists, strict=True):
-            curve_ax.annotate(f"β={b:g}", (r, d), textcoords="offset points", xytext=(6, 4), fontsize=8)
-        (hi,) = curve_ax.plot([], [], "o", ms=13, mfc="none", mec=RED, mew=2.5, label="selected β")
+        curve_ax.plot(rates, dists, "-o", color=GREY, ms=5, zorder=1)
+        (hi,) = curve_ax.plot([], [], "o", ms=13, mfc="none", mec=RED, mew=2.5, zorder=3)
         curve_ax.set_xlabel("rate = KL(q ‖ p(z))  (nats)")
         curve_ax.set_ylabel("distortion = E_q[−log p(x|z)]  (nats)")
         curve_ax.set_title("rate–distortion, nats per test image", fontsize=10)
         curve_ax.margins(0.15)
-        curve_ax.legend(loc="upper right", fontsize=8)
+        curve_ax.autoscale_view()
+        curve_ax.set(xlim=curve_ax.get_xlim(), ylim=curve_ax.get_ylim())  # fixed: the ring moves, the axes don't
         figs["curve"].tight_layout(pad=0.4)
+        # labels last, on the final layout: points within a few pixels share one label ("β=4, 8, 16")
+        self.curve_labels = plots.annotate_merged(curve_ax, rates, dists, [f"{b:g}" for b in self.betas])
         show = self.x[: self.n_show]
         for run in self.runs:
             with eval_mode(run.model):
                 panels = self._panels_for(run, figs, show)
             hi.set_data([run.rate], [run.distortion])
+            hi.set_label(f"selected: β={float(run.beta):g}")  # names the β even where points share a label
+            legend = curve_ax.legend(handles=[hi], loc="upper right", fontsize=9, labelcolor=RED)
             panels["curve"] = plots.figure_png(figs["curve"])
+            legend.remove()
             self.panels[float(run.beta)] = panels
 
     def _panels_for(self, run, figs, show):

@@ -18,6 +18,7 @@ from vae_teach import data, models, train
 
 OUT = Path(__file__).resolve().parent / "results" / "quality.md"
 SEED, ELBO_SAMPLES, IWAE_K, BUDGET_S = 0, 10, 1000, 20.0
+EXTRA_SEEDS = (1, 2)  # the recipe is retrained with these too, to show the spread over initialisations
 BASE_FIT = {"epochs": 400, "batch_size": 64, "lr": 1e-3, "patience": 30}
 M256 = {"x_dim": 64, "z_dim": 16, "likelihood": "categorical", "levels": 17, "hidden": (256, 256)}
 
@@ -36,7 +37,9 @@ VARIANTS = [
      BASE_FIT | {"ema": 0.99, "lr": 2e-3}),
     ("wider + dropout 0.4 + EMA", "hidden 384-384, dropout 0.4, ema=0.99, patience 30",
      M256 | {"hidden": (384, 384), "dropout": 0.4}, BASE_FIT | {"ema": 0.99}),
-    ("recipe", "dropout 0.3, ema=0.99, patience 20 (train.DIGITS_MODEL + train.DIGITS_FIT)",
+    ("dropout 0.3 + EMA", "dropout 0.3, ema=0.99, patience 20", M256 | {"dropout": 0.3},
+     BASE_FIT | {"ema": 0.99, "patience": 20}),
+    ("recipe", "hidden 512-512, dropout 0.4, ema=0.99, patience 30 (train.DIGITS_MODEL, train.DIGITS_FIT)",
      train.DIGITS_MODEL, train.DIGITS_FIT),
 ]
 
@@ -46,16 +49,16 @@ def _warmup20(epoch: int) -> float:
     return min(1.0, (epoch + 1) / 20)
 
 
-def run(model_kw: dict, fit_kw: dict, xtr, xva, xte, iwae: bool) -> dict:
-    """Train one variant with SEED, then evaluate on the test split: -> dict of figures."""
+def run(model_kw: dict, fit_kw: dict, xtr, xva, xte, iwae: bool, seed: int = SEED) -> dict:
+    """Train one variant with `seed`, then evaluate on the test split: -> dict of figures."""
     fit_kw = dict(fit_kw)
     if fit_kw.get("beta") == "warmup20":
         fit_kw["beta"] = _warmup20
-    model = models.VAE(**model_kw, seed=SEED)
+    model = models.VAE(**model_kw, seed=seed)
     t = time.perf_counter()
-    hist = train.fit(model, xtr, xva, seed=SEED, progress=False, **fit_kw)
+    hist = train.fit(model, xtr, xva, seed=seed, progress=False, **fit_kw)
     wall = time.perf_counter() - t
-    g = torch.Generator().manual_seed(SEED)
+    g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         nelbo = -float(model.elbo(xte, n_samples=ELBO_SAMPLES, generator=g).mean())
         nll = -float(model.log_likelihood(xte, k=IWAE_K, generator=g).mean()) if iwae else float("nan")
@@ -81,6 +84,11 @@ def main() -> None:
                     f"(best {r['best']}) | {r['wall']:.1f} | {r['t_best']:.1f} | {r['active']} |")
         print(rows[-1], flush=True)
     rec = res["recipe"]
+    others = [run(train.DIGITS_MODEL, train.DIGITS_FIT, xtr, xva, xte, iwae=False, seed=s) for s in EXTRA_SEEDS]
+    all_nelbo = [rec["nelbo"]] + [o["nelbo"] for o in others]
+    spread = ", ".join(
+        f"seed {s}: {o['nelbo']:.2f} ({o['wall']:.1f} s)" for s, o in zip(EXTRA_SEEDS, others, strict=True)
+    )
     target = "met" if rec["nelbo"] <= 96.0 and rec["wall"] <= BUDGET_S else "NOT met"
     stretch = "met" if rec["nelbo"] <= 95.5 and rec["wall"] <= BUDGET_S else "not met"
     fit_desc = ", ".join(f"{k}={v}" for k, v in train.DIGITS_FIT.items())
@@ -102,7 +110,11 @@ def main() -> None:
         f"Recipe (`train.fit_digits()`): VAE({', '.join(f'{k}={v}' for k, v in train.DIGITS_MODEL.items())}), "
         f"fit({fit_desc}). Test -ELBO {rec['nelbo']:.2f} nats, test NLL {rec['nll']:.2f} nats, "
         f"{rec['wall']:.1f} s of training. Target (-ELBO <= 96.0 within {BUDGET_S:.0f} s): {target}; "
-        f"stretch (<= 95.5): {stretch}.",
+        f"stretch (<= 95.5): {stretch}. The same recipe from other initialisations: {spread}; mean over "
+        f"seeds {SEED}, {', '.join(map(str, EXTRA_SEEDS))}: {sum(all_nelbo) / len(all_nelbo):.2f} nats.",
+        "",
+        "Timings are wall-clock on the machine above and move with any other load on it; the nats do not "
+        "(every run is seeded).",
         "",
     ])
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,9 @@ __all__ = ["FORMAT", "BetaRun", "History", "TrainingDiverged", "beta_sweep", "fi
            "rate_distortion", "save"]
 
 # The digits recipe (benchmarks/quality.py measured it; see benchmarks/results/quality.md).
-DIGITS_MODEL = {"x_dim": 64, "z_dim": 16, "hidden": (256, 256), "likelihood": "categorical", "levels": 17,
-                "dropout": 0.3}
-DIGITS_FIT = {"epochs": 300, "batch_size": 64, "lr": 1e-3, "patience": 20, "ema": 0.99}
+DIGITS_MODEL = {"x_dim": 64, "z_dim": 16, "hidden": (512, 512), "likelihood": "categorical", "levels": 17,
+                "dropout": 0.4}
+DIGITS_FIT = {"epochs": 300, "batch_size": 64, "lr": 1e-3, "patience": 30, "ema": 0.99}
 
 
 class TrainingDiverged(FloatingPointError):

@@ -8,15 +8,6 @@ from vae_teach import data, models
 X_DIM, Z_DIM = 12, 3
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest on one thread, and a shared, loaded CPU makes extra threads wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _x(likelihood, n=8, seed=0):
     g = torch.Generator().manual_seed(seed)
     if likelihood == "categorical":

@@ -11,15 +11,6 @@ from vae_teach import models, train
 X_DIM, Z_DIM = 16, 2
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest on one thread, and a shared, loaded CPU makes extra threads wait on each other."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _data(n=96, seed=0):
     g = torch.Generator().manual_seed(seed)
     proto = torch.randint(0, 17, (4, X_DIM), generator=g)
@@ -73,6 +64,14 @@ def test_beta_warm_up_callable():
     assert h.val_loss == []
     with pytest.raises(ValueError, match="beta"):
         train.fit(_model(), _data(), epochs=1, beta=lambda e: float("nan"), progress=False)
+
+
+def test_progress_bar_finishes_at_the_epoch_early_stopping_ends(capsys):
+    x, xv = _data(), _data(40, seed=1)
+    h = train.fit(_model(), x, xv, epochs=60, batch_size=32, lr=0.3, patience=2, progress=True)
+    err = capsys.readouterr().err
+    assert h.stopped_early
+    assert f"{len(h)}/{len(h)}" in err and "stopped early" in err, err[-300:]
 
 
 def test_early_stopping_restores_best_weights():

@@ -271,6 +271,9 @@ def fit(
                         waited += 1
                         if patience is not None and waited >= patience:
                             hist.stopped_early = True
+                            if bar is not None:  # a finished bar, not a red "interrupted" one
+                                bar.total = epoch + 1
+                                bar.set_description(f"training (stopped early, best epoch {hist.best_epoch})")
                             break
                 averager.swap_back()
             if not hist.stopped_early:

@@ -37,7 +37,8 @@ def main(argv: list[str]) -> int:
     fragments = sorted((HERE / "results").glob("*.md"),
                        key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else len(ORDER), p.stem))
     parts = ["# Benchmark results", "", "Written by `make bench` (benchmarks/run_all.py) from the fragments in "
-             "benchmarks/results/; do not edit by hand. The browser section comes from benchmarks/browser.py, which runs tests/browser.", "",
+             "benchmarks/results/; do not edit by hand. The browser section comes from benchmarks/browser.py, "
+             "which runs tests/browser.", "",
              "## Machine", "", *machine(), ""]
     for frag in fragments:
         parts += [frag.read_text(encoding="utf-8").rstrip(), ""]

@@ -125,3 +125,11 @@ def test_a_failing_notebook_cell_fails_pytest(tmp_path):
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )
     assert run.returncode == 1 and "ZeroDivisionError" in run.stdout, run.stdout[-2000:]
+
+
+def test_ruff_is_clean():
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip(f"ruff is not installed beside {sys.executable}; install requirements.txt")
+    run = subprocess.run([str(ruff), "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:]

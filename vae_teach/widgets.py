@@ -205,9 +205,10 @@ class LatentExplorer(Displayable):
             caption = W.HTML("<small><span style='color:#e61e1e'>●</span> current z &nbsp; rings: q(z|x) of the "
                              "encoded image, 1σ (black) and 2σ (grey)</small>")
             parts.append(W.VBox([self.map_image, W.HBox([self.map_x, self.map_y]), caption]))
-        for p in parts:
-            p.layout.margin = "0 12px 0 0"
-        self.widget = W.HBox(parts, layout=W.Layout(align_items="flex-start"))
+        for p in parts:  # columns keep their width; in a narrow notebook the map wraps below instead of clipping
+            p.layout.margin = "0 12px 12px 0"
+            p.layout.flex = "0 0 auto"
+        self.widget = W.HBox(parts, layout=W.Layout(align_items="flex-start", flex_flow="row wrap"))
         self.widget.add_class("vae-latent-explorer")
 
     # ---- rendering ---------------------------------------------------------------------------------------

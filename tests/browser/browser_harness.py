@@ -126,7 +126,29 @@ def wait_widget(page, selector: str, timeout_ms: int = 120_000):
             raise AssertionError(f"{selector} never rendered within {timeout_ms / 1000:.0f} s: {hint}")
         page.wait_for_timeout(250)
     loc.first.scroll_into_view_if_needed()
+    assert_controls_unclipped(page, selector)
     return loc.first
+
+
+def assert_controls_unclipped(page, selector: str) -> None:
+    """Nothing in the widget is cut off: no part of it overflows a box that clips or scrolls it sideways."""
+    clipped = page.evaluate(
+        """(sel) => {
+            const box = document.querySelector(sel);
+            const bad = [];
+            for (const el of [box, ...box.querySelectorAll('*')]) {
+                const ox = getComputedStyle(el).overflowX;
+                if (ox !== 'visible' && el.scrollWidth > el.clientWidth + 1) {
+                    const text = (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+                    bad.push(`${el.className || el.tagName}: ${el.scrollWidth}px of content in ${el.clientWidth}px `
+                             + `(overflow-x ${ox}) "${text}"`);
+                }
+            }
+            return bad;
+        }""",
+        selector,
+    )
+    assert not clipped, f"parts of {selector} are cut off:\n  " + "\n  ".join(clipped)
 
 
 def img_bytes(page, selector: str) -> bytes:

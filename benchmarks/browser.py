@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_fragment
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "browser.md"
 BASELINE = "harness-lab"  # the bare PNG-in-Image slider, measured in the same run
@@ -81,10 +83,7 @@ def main() -> int:
         lines.append("No timings: the browser tests did not run (is Chromium at /usr/bin/chromium?).")
     lines += ["", f"Test run: `{summary}` in {seconds:.0f} s (exit code {code})."]
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=OUT.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, OUT)
+    write_fragment("browser", "\n".join(lines))
     print("\n".join(lines))
     return 0 if data else 1
 

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from _results import write_fragment
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,10 +44,7 @@ def main() -> None:
         f"| {'yes' if total <= 300 else '**no**'} (≤ 300 s) |",
         "",
     ]
-    out = ROOT / "benchmarks" / "results" / "notebooks.md"
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(out)
+    write_fragment("notebooks", "\n".join(lines))
 
 
 if __name__ == "__main__":

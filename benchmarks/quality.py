@@ -7,12 +7,12 @@ not copied. `train.fit_digits` trains the winner (train.DIGITS_MODEL + train.DIG
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import torch
+from _results import write_fragment
 
 from vae_teach import data, models, train
 
@@ -117,10 +117,7 @@ def main() -> None:
         "(every run is seeded).",
         "",
     ])
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, OUT)
+    write_fragment(OUT.stem, text)
     print(text)
 
 

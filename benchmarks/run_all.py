@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import torch
+from _results import write_atomic
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["training", "quality", "widgets", "browser", "notebooks"]  # sections in this order, then any others
@@ -26,7 +27,7 @@ def machine() -> list[str]:
 
 def main(argv: list[str]) -> int:
     """Run each benchmarks/*.py (or only those named), then write RESULTS.md atomically."""
-    scripts = sorted(p for p in HERE.glob("*.py") if p.name != Path(__file__).name)
+    scripts = sorted(p for p in HERE.glob("*.py") if p.name != Path(__file__).name and not p.name.startswith("_"))
     if argv:
         scripts = [p for p in scripts if p.stem in argv]
     failed = []
@@ -42,10 +43,7 @@ def main(argv: list[str]) -> int:
              "## Machine", "", *machine(), ""]
     for frag in fragments:
         parts += [frag.read_text(encoding="utf-8").rstrip(), ""]
-    out = HERE / "RESULTS.md"
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(out)
+    out = write_atomic(HERE / "RESULTS.md", "\n".join(parts))
     print(f"wrote {out}" + (f"; FAILED: {failed}" if failed else ""))
     return 1 if failed else 0
 

@@ -6,7 +6,6 @@ Run: .venv/bin/python benchmarks/training.py  -> writes benchmarks/results/train
 from __future__ import annotations
 
 import io
-import os
 import statistics
 import sys
 import time
@@ -14,6 +13,7 @@ from contextlib import redirect_stderr
 from pathlib import Path
 
 import torch
+from _results import write_fragment
 from torch.utils.data import DataLoader, TensorDataset
 
 from vae_teach import data, models, train
@@ -138,10 +138,7 @@ def main() -> None:
         verdict,
         "",
     ])
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, OUT)
+    write_fragment(OUT.stem, text)
     print(text)
 
 

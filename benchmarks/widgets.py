@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _results import write_fragment
 
 from vae_teach import data, models, plots, toy, train, widgets
 
@@ -212,10 +213,7 @@ def main():
         *rows,
         "",
     ]
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(OUT)
+    write_fragment(OUT.stem, "\n".join(lines))
     print("\n".join(lines))
     return 0
 

@@ -9,6 +9,7 @@ The ELBO and IWAE estimates come from ``vae_teach.bounds``, the same code that s
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import NamedTuple
 
@@ -243,16 +244,23 @@ class VAE(nn.Module):
         return out + scale * torch.randn(out.shape, generator=generator)
 
 
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):
+    """Run the block in eval mode (no dropout), then restore the model's training flag."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def encoder_stats(model: VAE, x: torch.Tensor, batch_size: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
     """Encoder means and log-variances over a dataset: x [n, x_dim] -> (mu [n, z_dim], logvar [n, z_dim])."""
     x = model.check_x(x)
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         parts = [model._encode_params(xb) for xb in x.split(batch_size)]
-    finally:
-        model.train(was_training)
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 

@@ -16,9 +16,10 @@ from typing import NamedTuple
 
 import torch
 
+from vae_teach import bounds
 from vae_teach import data as _data
 from vae_teach.checkpoint import FORMAT, load, save
-from vae_teach.models import VAE
+from vae_teach.models import VAE, eval_mode
 
 __all__ = ["FORMAT", "BetaRun", "History", "TrainingDiverged", "beta_sweep", "fit", "fit_digits", "load",
            "rate_distortion", "save"]
@@ -96,19 +97,15 @@ def _beta_at(beta, epoch: int) -> float:
 @torch.inference_mode()
 def _evaluate(model: VAE, x: torch.Tensor, beta: float, batch_size: int = 2048) -> tuple[float, ...]:
     """Eval-mode loss terms over x, nats per image: -> (loss, recon, kl, kl_per_dim list)."""
-    was_training = model.training
-    model.eval()
     n, tot = len(x), torch.zeros(3, dtype=torch.float64)
     kl_dims = torch.zeros(model.z_dim, dtype=torch.float64)
-    try:
+    with eval_mode(model):
         for xb in x.split(batch_size):
             mu, logvar = model._encode_params(xb)
             t = model._loss_given(xb, mu, logvar, beta)
             w = len(xb) / n
             tot += w * torch.stack([t.total, t.recon, t.kl]).double()
             kl_dims += w * t.kl_per_dim.double()
-    finally:
-        model.train(was_training)
     return float(tot[0]), float(tot[1]), float(tot[2]), kl_dims.tolist()
 
 
@@ -294,8 +291,6 @@ def rate_distortion(model: VAE, x, n_samples: int = 10, seed: int = 0) -> tuple[
     x = _check_data(model, x, "x")
     model.eval()
     g = torch.Generator().manual_seed(seed)
-    from vae_teach import bounds
-
     mu, logvar = model._encode_params(x)
     rate = float(bounds.gaussian_kl(mu, logvar).mean())
     std = (0.5 * logvar).exp()

@@ -5,7 +5,6 @@ Every explorer keeps its slider values on the step grid and its observers idempo
 when it is the last expression of a cell.
 """
 
-import contextlib
 import math
 
 import ipywidgets as W
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 
 from vae_teach import bounds, data, plots
+from vae_teach.models import encoder_stats, eval_mode
 from vae_teach.toy_widgets import GradientExplorer, PosteriorExplorer, exact_terms_1d, exact_terms_2d, true_gradient
 from vae_teach.widget_kit import BLUE, GREY, RED, STEP, Displayable, button, nice_range, single_thread, snap
 
@@ -21,19 +21,6 @@ __all__ = ["LatentExplorer", "PosteriorExplorer", "TradeoffExplorer", "GradientE
            "BLUE", "GREY", "RED"]
 
 MAX_SLIDERS = 8
-
-
-@contextlib.contextmanager
-def eval_mode(model):
-    """Evaluate without dropout, then restore the model's training flag."""
-    training = getattr(model, "training", False)
-    if training:
-        model.eval()
-    try:
-        yield
-    finally:
-        if training:
-            model.train()
 
 
 def decoded_pixels(model, z):
@@ -80,9 +67,8 @@ def display_pixels(model, x):
 
 def encode_stats(model, x):
     """Encoder mean and standard deviation over rows: x [n, x_dim] -> (mu [n, z], sigma [n, z]) float64."""
-    with torch.no_grad(), eval_mode(model):
-        q = model.encode(x)
-    return q.mean.double(), q.stddev.double()
+    mu, logvar = encoder_stats(model, x)
+    return mu.double(), (0.5 * logvar).exp().double()
 
 
 def most_active(mu, sigma, count=MAX_SLIDERS):

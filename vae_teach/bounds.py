@@ -68,7 +68,7 @@ def _chunk(n: int) -> int:
     return max(CHUNK, ROWS // max(n, 1))
 
 
-def _rsample(q: D.Distribution, s: int, generator: torch.Generator | None) -> torch.Tensor:
+def rsample(q: D.Distribution, s: int, generator: torch.Generator | None) -> torch.Tensor:
     """s reparameterised samples from q using generator: -> [s, *batch, *event] (AEVB eq. 4)."""
     base = q.base_dist if isinstance(q, D.Independent) else q
     if isinstance(base, D.Normal):
@@ -140,7 +140,7 @@ def elbo_samples(
     chunks, done, step = [], 0, _chunk(x.shape[0])
     while done < n_samples:
         s = min(step, n_samples - done)
-        z = _rsample(q, s, generator)
+        z = rsample(q, s, generator)
         term = _log_lik(x, z, likelihood)
         if kl_qp is not None:
             term = term - kl_qp
@@ -178,7 +178,7 @@ def iwae_bound(
     acc, done, step = None, 0, _chunk(x.shape[0])
     while done < k:
         s = min(step, k - done)
-        z = _rsample(q, s, generator)
+        z = rsample(q, s, generator)
         log_w = _log_lik(x, z, likelihood) + prior.log_prob(z) - q.log_prob(z)
         part = torch.logsumexp(log_w, 0)
         acc = part if acc is None else torch.logaddexp(acc, part)

@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from vae_teach import bounds
+
 
 def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Generator | None = None,
                           chunk: int = 4096) -> torch.Tensor:
@@ -24,28 +26,12 @@ def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Gener
     done = 0
     while done < n:
         s = min(chunk, n - done)
-        z = _sample(prior, s, generator)
+        z = bounds.rsample(prior, s, generator)
         # batch [s] likelihoods against rows of x: x[:, None] broadcasts to log p(x_i | z_j), [m, s]
         parts.append(model.likelihood(z).log_prob(x.unsqueeze(1)))
         done += s
     log_px_given_z = torch.cat(parts, dim=1)
     return torch.logsumexp(log_px_given_z, dim=1) - math.log(n)
-
-
-def _sample(prior, s: int, generator: torch.Generator | None) -> torch.Tensor:
-    """s draws from a torch distribution, with an explicit generator: -> [s, *event_shape]."""
-    if generator is None:
-        return prior.sample((s,))
-    shape = prior.batch_shape + prior.event_shape
-    base = prior.base_dist if isinstance(prior, torch.distributions.Independent) else prior
-    if isinstance(base, torch.distributions.Normal):
-        eps = torch.randn((s, *shape), generator=generator, dtype=base.loc.dtype)
-        return base.loc + base.scale * eps
-    if isinstance(prior, torch.distributions.MultivariateNormal):
-        eps = torch.randn((s, *shape), generator=generator, dtype=prior.loc.dtype)
-        return prior.loc + (prior.scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
-    raise ValueError(f"cannot sample {type(prior).__name__} with an explicit generator; "
-                     "expected a Normal prior")
 
 
 def relative_error(log_estimate: torch.Tensor, log_exact: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import torch
 from torch import distributions as D
 
+from vae_teach._checks import count
+
 CHUNK = 256  # samples of z per likelihood call: a call sees CHUNK * n rows, or ROWS if n is small
 ROWS = 8192  # for small n, take more samples per call, up to about this many rows (samples x n)
 
@@ -55,12 +57,6 @@ def _check_inputs(x, q, prior, likelihood) -> None:
         )
     if not callable(likelihood):
         raise ValueError(f"likelihood must be a callable z -> distribution, got {type(likelihood).__name__}")
-
-
-def _check_count(name: str, value) -> None:
-    """Raise unless value is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
 def _chunk(n: int) -> int:
@@ -135,7 +131,7 @@ def elbo_samples(
 ) -> torch.Tensor:
     """Single-sample ELBO estimates, A (eq. 6) or B (eq. 7), one per draw z ~ q: -> [n_samples, n]."""
     _check_inputs(x, q, prior, likelihood)
-    _check_count("n_samples", n_samples)
+    count("n_samples", n_samples)
     kl_qp = kl(q, prior) if analytic_kl else None
     chunks, done, step = [], 0, _chunk(x.shape[0])
     while done < n_samples:
@@ -174,7 +170,7 @@ def iwae_bound(
 ) -> torch.Tensor:
     """IWAE bound log (1/k) sum_i p(x, z_i) / q(z_i), z_i ~ q: [n, ...] -> [n] (Burda et al. 2015, eq. 8)."""
     _check_inputs(x, q, prior, likelihood)
-    _check_count("k", k)
+    count("k", k)
     acc, done, step = None, 0, _chunk(x.shape[0])
     while done < k:
         s = min(step, k - done)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from vae_teach._checks import count
+
 METHODS = ("reparam", "score")
 
 
@@ -30,10 +32,8 @@ def encoder_grad_samples(model, x: torch.Tensor, n: int, method: str, generator:
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"chunk must be an int >= 1, got {chunk!r}")
+    count("n", n)
+    count("chunk", chunk)
     if not torch.is_tensor(x) or x.dim() != 2 or x.shape[0] < 1:
         raise ValueError(f"x must be a tensor [m, D] with m >= 1, got {type(x).__name__} "
                          f"{tuple(x.shape) if torch.is_tensor(x) else ''}")

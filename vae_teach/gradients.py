@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import torch
 
+from vae_teach._checks import count
+
 METHODS = ("reparam", "score")
 
 
@@ -23,8 +25,7 @@ def grad_samples(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not callable(f):
         raise ValueError(f"f must be a callable tensor -> tensor (elementwise), got {type(f).__name__}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    count("n", n)
     try:
         mu, sigma = float(mu), float(sigma)
     except (TypeError, ValueError, RuntimeError):

@@ -18,6 +18,7 @@ from torch import nn
 from torch.distributions import Bernoulli, Categorical, Independent, Normal
 
 from vae_teach import bounds
+from vae_teach._checks import count
 
 LIKELIHOODS = ("categorical", "bernoulli", "gaussian")
 
@@ -58,9 +59,8 @@ class VAE(nn.Module):
         seed: int | None = None,
     ):
         super().__init__()
-        for name, v in (("x_dim", x_dim), ("z_dim", z_dim)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        count("x_dim", x_dim)
+        count("z_dim", z_dim)
         hidden = tuple(hidden)
         if not all(isinstance(h, int) and h >= 1 for h in hidden):
             raise ValueError(f"hidden must be a tuple of positive ints, got {hidden!r}")

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch import distributions as D
 
+from vae_teach._checks import count as _count
+
 
 def _positive(name: str, value) -> float:
     """Return value as a float, raising unless it is a finite number > 0."""
@@ -19,13 +21,6 @@ def _positive(name: str, value) -> float:
     if v is None or not math.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be a number > 0, got {value!r}")
     return v
-
-
-def _count(name: str, value) -> int:
-    """Return value, raising unless it is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
 
 
 def _shape(t) -> str:

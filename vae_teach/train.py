@@ -18,6 +18,7 @@ import torch
 
 from vae_teach import bounds
 from vae_teach import data as _data
+from vae_teach._checks import count
 from vae_teach.checkpoint import FORMAT, load, save
 from vae_teach.models import VAE, eval_mode
 
@@ -217,9 +218,8 @@ def fit(
     """
     x = _check_data(model, train, "train")
     xv = None if val is None else _check_data(model, val, "val")
-    for name, v in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+    count("epochs", epochs)
+    count("batch_size", batch_size)
     if not (isinstance(lr, int | float) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if patience is not None and (xv is None or not isinstance(patience, int) or patience < 1):

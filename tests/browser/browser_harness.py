@@ -112,6 +112,15 @@ def kernel_exec(page, code: str, timeout_ms: int = 60_000) -> str:
     return out["text"]
 
 
+def open_and_run(page, server: Server, rel_path: str, box: str, timeout_ms: int = 300_000):
+    """Open a notebook in Lab, run all cells, wait for widget `box`; -> (its locator, seconds from open to shown)."""
+    t0 = time.monotonic()
+    open_lab_notebook(page, server, rel_path)
+    run_all_cells(page, timeout_ms=timeout_ms)
+    loc = wait_widget(page, box)
+    return loc, time.monotonic() - t0
+
+
 def wait_widget(page, selector: str, timeout_ms: int = 120_000):
     """Wait for a widget box to be visible; fail on a widget error or an endless "Loading widget..."."""
     t0 = time.monotonic()

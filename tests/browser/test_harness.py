@@ -4,7 +4,6 @@ pixels are what the kernel rendered, and the timing path works. The course's exp
 import base64
 import json
 import sys
-import time
 
 import browser_harness as bh
 import lab_servers as srv
@@ -22,11 +21,7 @@ print(json.dumps({"z": [float(v) for v in explorer.z], "png": base64.b64encode(e
 @pytest.mark.timeout(240)
 def test_fixture_slider_in_lab(lab_page, lab):
     page = lab_page
-    t0 = time.monotonic()
-    bh.open_lab_notebook(page, lab, "fixture/slider.ipynb")
-    bh.run_all_cells(page)
-    bh.wait_widget(page, bh.LATENT_BOX)
-    ready_s = time.monotonic() - t0
+    _, ready_s = bh.open_and_run(page, lab, "fixture/slider.ipynb", bh.LATENT_BOX, timeout_ms=240_000)
     run = bh.drive_latent_slider(page, "harness-lab", moves=20)
     assert not np.array_equal(bh.png_pixels(run["before"]), bh.png_pixels(run["after"])), "image did not change"
     kernel = json.loads(bh.kernel_exec(page, CHECK))

@@ -15,8 +15,7 @@ APP = "apps/explore.ipynb"
 @pytest.fixture
 def voila_app(browser_home):
     """Voila serving a temp copy of apps/ (so nothing is written into the repository)."""
-    if not (srv.REPO / APP).exists():
-        pytest.skip(f"{APP} does not exist")
+    assert (srv.REPO / APP).exists(), f"{APP} is missing: `make app` and the README serve it"
     root = browser_home / "voila-root"
     if not root.exists():
         srv.copy_tree(srv.REPO / "apps", root / "apps")

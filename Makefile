@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not browser"
 
 strip: $(STAMP)
-	$(PY) -m vae_teach.nbstrip notebooks
+	$(PY) tools/nbstrip.py notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
@@ -46,4 +46,4 @@ clean:
 # execute notebooks and keep the outputs of `# NBVAL_CHECK_OUTPUT` cells (NB=notebooks/03_elbo.ipynb for one)
 NB ?= notebooks
 record: $(STAMP)
-	$(PY) -m vae_teach.nbstrip --record $(NB)
+	$(PY) tools/nbstrip.py --record $(NB)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vae_teach import nbstrip
+from tools import nbstrip
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -207,3 +207,31 @@ def test_load_or_train_retrains_over_a_corrupt_cache(tmp_path):
 def test_load_or_train_wants_a_function(tmp_path):
     with pytest.raises(ValueError, match="train must be a function"):
         checkpoint.load_or_train(tmp_path / "m.safetensors", _model())
+
+
+def test_load_or_train_retrains_when_the_recipe_changes(tmp_path):
+    p, said = tmp_path / "m.safetensors", []
+    checkpoint.load_or_train(p, lambda: _model(seed=1), recipe={"lr": 1e-3, "hidden": (8,)}, log=said.append)
+    same = checkpoint.load_or_train(p, lambda: _model(seed=9), recipe={"hidden": [8], "lr": 1e-3}, log=said.append)
+    assert "loaded" in said[-1] and torch.equal(same.encoder[0].weight, _model(seed=1).encoder[0].weight)
+    other = checkpoint.load_or_train(p, lambda: _model(seed=2), recipe={"lr": 3e-3, "hidden": (8,)}, log=said.append)
+    assert "another recipe" in said[-2] and torch.equal(other.encoder[0].weight, _model(seed=2).encoder[0].weight)
+
+
+def test_load_or_train_still_returns_a_model_when_the_cache_cannot_be_written(tmp_path, monkeypatch):
+    def read_only(path, data):
+        raise PermissionError(errno.EACCES, f"cannot write {path}: Permission denied", str(path))
+
+    monkeypatch.setattr(checkpoint.atomic, "write_bytes", read_only)
+    said = []
+    m = checkpoint.load_or_train(tmp_path / "m.safetensors", lambda: _model(seed=5), log=said.append)
+    assert isinstance(m, VAE) and not m.training
+    assert "could not save it" in said[-1] and "m.safetensors" in said[-1]
+
+
+@pytest.mark.parametrize("recipe, match", [([1, 2], "recipe must be a dict .* got list"),
+                                           ({"f": object()}, "recipe must be a dict of JSON values")])
+def test_bad_recipe(tmp_path, recipe, match):
+    with pytest.raises(ValueError, match=match):
+        checkpoint.save(_model(), tmp_path / "m.safetensors", recipe=recipe)
+    assert list(tmp_path.iterdir()) == []

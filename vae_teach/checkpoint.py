@@ -41,14 +41,27 @@ def _non_finite(state: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
-def save(model: VAE, path: str | Path, overwrite: bool = False) -> Path:
-    """Write weights (safetensors) with the config and a checksum in its header, atomically: -> the path."""
+def _recipe_json(recipe: dict | None) -> str | None:
+    """The recipe as canonical JSON (sorted keys), None for None; ValueError if it is not a JSON-able dict."""
+    if recipe is None:
+        return None
+    try:
+        if not isinstance(recipe, dict):
+            raise TypeError(type(recipe).__name__)
+        return json.dumps(recipe, sort_keys=True)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"recipe must be a dict of JSON values (numbers, strings, lists), got {e}") from None
+
+
+def save(model: VAE, path: str | Path, overwrite: bool = False, recipe: dict | None = None) -> Path:
+    """Write weights (safetensors) with the config, a checksum and the optional training recipe, atomically."""
     from safetensors.torch import save as to_bytes
 
     if not isinstance(model, VAE):
         raise ValueError(f"model must be a vae_teach.models.VAE, got {type(model).__name__}")
     if not isinstance(overwrite, bool):
         raise ValueError(f"overwrite must be True or False, got {overwrite!r}")
+    recipe_json = _recipe_json(recipe)
     dest = atomic.target(path)  # validates path: '' and folder names are refused here
     path = Path(path)
     if dest.is_dir():
@@ -61,27 +74,38 @@ def save(model: VAE, path: str | Path, overwrite: bool = False) -> Path:
     if bad:
         raise ValueError(f"model has non-finite weights in {bad}; it has diverged, so {path} was not written")
     meta = {"format": FORMAT, "config": json.dumps(model.config()), "sha256": tensors_sha256(state)}
+    if recipe_json is not None:
+        meta["recipe"] = recipe_json
     dest.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(path, to_bytes(state, metadata=meta))
     return path
 
 
-def load(path: str | Path) -> VAE:
-    """Rebuild a VAE saved by `save` (no unpickling): path -> model in eval mode; clear errors for bad files."""
+def _read(path: Path) -> tuple[dict, dict]:
+    """The header metadata and tensors of a safetensors file; ValueError naming the path if it is unreadable."""
     from safetensors import safe_open
 
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return f.metadata() or {}, {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    except Exception as e:  # safetensors raises its own error types for bad headers and short files
+        raise ValueError(f"{path}: corrupt or truncated model file ({e})") from None
+
+
+def load(path: str | Path) -> VAE:
+    """Rebuild a VAE saved by `save` (no unpickling): path -> model in eval mode; clear errors for bad files."""
+    return _load(path)[0]
+
+
+def _load(path: str | Path) -> tuple[VAE, dict]:
+    """load(), also returning the header metadata."""
     atomic.target(path)  # the same path checks as save
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not a saved model; give the .safetensors file inside it")
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-    except Exception as e:  # safetensors raises its own error types for bad headers and short files
-        raise ValueError(f"{path}: corrupt or truncated model file ({e})") from None
+    meta, state = _read(path)
     if meta.get("format") != FORMAT or "config" not in meta:
         raise ValueError(f"{path}: not a vae_teach model file (expected format {FORMAT!r}, got {meta.get('format')!r})")
     try:
@@ -102,22 +126,29 @@ def load(path: str | Path) -> VAE:
     bad = _non_finite(state)
     if bad:
         raise ValueError(f"{path}: the saved weights are not finite: {bad}")
-    return model.eval()
+    return model.eval(), meta
 
 
-def load_or_train(path: str | Path, train: Callable[[], VAE], log: Callable[[str], None] = print) -> VAE:
-    """The saved model at `path` if it loads cleanly, else `train()`'s model, saved there for next time."""
+def load_or_train(path: str | Path, train: Callable[[], VAE], recipe: dict | None = None,
+                  log: Callable[[str], None] = print) -> VAE:
+    """The model saved at `path` if it loads cleanly and was made by the same `recipe`, else train() saved there."""
     if isinstance(train, torch.nn.Module) or not callable(train):
         raise ValueError(f"train must be a function that returns a trained VAE, got {type(train).__name__}")
+    want = _recipe_json(recipe)
     path = Path(path)
     if path.exists():
         try:
-            model = load(path)
-            log(f"loaded the trained model from {path} (delete it to train again)")
-            return model
+            model, meta = _load(path)
+            if meta.get("recipe") == want:
+                log(f"loaded the trained model from {path} (delete it to train again)")
+                return model
+            log(f"{path} was trained with another recipe; training again")
         except ValueError as e:
             log(f"could not reuse {path} ({e}); training again")
     model = train()
-    save(model, path, overwrite=True)
-    log(f"trained, and saved to {path} for the next start")
+    try:
+        save(model, path, overwrite=True, recipe=recipe)
+        log(f"trained, and saved to {path} for the next start")
+    except OSError as e:  # a read-only app folder: the app still runs, it just trains again next time
+        log(f"trained, but could not save it ({e}); the next start trains again")
     return model.eval()

@@ -68,7 +68,8 @@ def test_long_valid_name_works(tmp_path):
 @pytest.mark.parametrize("bad, match", [("", "path must name a file, got ''"), ("  ", "path must name a file"),
                                         (3, "path must be a file name .* got int"),
                                         (None, "got NoneType"), ("sub/", "not a folder")])
-def test_bad_paths_are_value_errors(bad, match):
+def test_bad_paths_are_value_errors(bad, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative name that slipped through would land here, not in the repository
     with pytest.raises(ValueError, match=match):
         atomic.write_text(bad, "x")
 

@@ -76,7 +76,8 @@ def test_save_onto_a_folder_names_it_even_with_overwrite(tmp_path):
 
 @pytest.mark.parametrize("bad, match", [("", r"path must name a file, got ''"), (5, "path must be a file name"),
                                         (f"x{os.sep}", "not a folder")])
-def test_bad_paths(bad, match):
+def test_bad_paths(bad, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative name that slipped through would land here, not in the repository
     with pytest.raises(ValueError, match=match):
         checkpoint.save(_model(), bad)
     with pytest.raises(ValueError, match=match):

@@ -126,3 +126,19 @@ def test_plain_value_answers_are_still_compared(capsys):
     assert check("v", 2.0, lambda: 2.0) is True
     assert check("v", 3.0, lambda: 2.0) is False
     assert "you gave 3.0" in capsys.readouterr().out
+
+
+class _Hostile:
+    """An answer whose every attribute access raises (a badly broken tensor subclass, say)."""
+
+    def __getattribute__(self, name):
+        raise RuntimeError("no")
+
+    def __len__(self):
+        raise RuntimeError("no")
+
+
+@pytest.mark.parametrize("want", [torch.zeros(2), 1.0, (torch.zeros(2), torch.zeros(2))])
+def test_an_answer_nothing_can_read_still_gets_a_verdict(want, capsys):
+    assert check("odd", lambda: _Hostile(), lambda: want) is False
+    assert "✗ odd: expected" in capsys.readouterr().out

@@ -245,7 +245,12 @@ def check(
         if kind == "raised":
             print(f"{FAIL} {name}: your code raised {type(got).__name__}: {got}. Hint: {hint}")
             return False
-        verdict = _judge(name, got, want, case, hint, atol, rtol, explain, form_hint, integer, callable(answer))
+        try:
+            verdict = _judge(name, got, want, case, hint, atol, rtol, explain, form_hint, integer, callable(answer))
+        except Exception:  # an answer so odd that even describing it fails: still a verdict, never a traceback
+            print(f"{FAIL} {name}: expected {_describe_want(want, integer)}, got an object of type "
+                  f"{type(got).__name__} that the checker cannot read.")
+            return False
         if verdict is not True:
             return verdict
     print(f"{PASS} {name}: correct.")

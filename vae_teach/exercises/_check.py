@@ -137,24 +137,39 @@ def _describe_got(got: Any) -> str:
 def form_error(got: Any, want: Any, integer: bool = False) -> str | None:
     """Why `got` cannot be compared with `want` (wrong type, length or shape), or None when its form is right."""
     if isinstance(want, tuple | list):
-        if not isinstance(got, tuple | list) or len(got) != len(want):
-            return f"expected {_describe_want(want, integer)}, got {_describe_got(got)}"
-        for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            why = form_error(g, w, integer)
-            if why:
-                return f"in element {i} of the {type(got).__name__}: {why}"
-        return None
+        return _sequence_form(got, want, integer)
     if isinstance(want, torch.Tensor | np.ndarray):
-        if isinstance(got, torch.Tensor | np.ndarray):
-            if _shape(got) != _shape(want):
-                return f"expected shape {_shape(want)}, got {_shape(got)}"
-            if got.is_complex() if isinstance(got, torch.Tensor) else np.iscomplexobj(got):
-                return "expected real numbers, got complex ones"
-            return None
-        if _is_number(got) and _shape(want) == []:
-            return None
-        return f"expected a tensor of shape {_shape(want)}, got {_describe_got(got)}"
-    if integer:  # the answer must be a Python int (a count), not a tensor or a float
+        return _tensor_form(got, want)
+    return _number_form(got, integer)
+
+
+def _sequence_form(got: Any, want: tuple | list, integer: bool) -> str | None:
+    """form_error for a tuple/list answer: the same length, then each element's form."""
+    if not isinstance(got, tuple | list) or len(got) != len(want):
+        return f"expected {_describe_want(want, integer)}, got {_describe_got(got)}"
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        why = form_error(g, w, integer)
+        if why:
+            return f"in element {i} of the {type(got).__name__}: {why}"
+    return None
+
+
+def _tensor_form(got: Any, want: torch.Tensor | np.ndarray) -> str | None:
+    """form_error for a tensor answer: a tensor (or, for shape [], a number) of the same shape, real-valued."""
+    if isinstance(got, torch.Tensor | np.ndarray):
+        if _shape(got) != _shape(want):
+            return f"expected shape {_shape(want)}, got {_shape(got)}"
+        if got.is_complex() if isinstance(got, torch.Tensor) else np.iscomplexobj(got):
+            return "expected real numbers, got complex ones"
+        return None
+    if _is_number(got) and _shape(want) == []:
+        return None
+    return f"expected a tensor of shape {_shape(want)}, got {_describe_got(got)}"
+
+
+def _number_form(got: Any, integer: bool) -> str | None:
+    """form_error for a number answer: a number or 0-d tensor; with `integer`, a Python int (a count)."""
+    if integer:
         ok = isinstance(got, numbers.Integral) and not isinstance(got, bool | np.bool_)
         return None if ok else f"expected a Python int, got {_describe_got(got)}"
     if _is_number(got):

@@ -132,3 +132,18 @@ def test_failed_write_keeps_the_original_and_removes_the_temp(tmp_path, monkeypa
         atomic.write_text(p, "new")
     assert ".tmp" not in str(e.value)
     assert p.read_text() == "keep" and [f.name for f in tmp_path.iterdir()] == ["a.txt"]
+
+
+@pytest.mark.parametrize("rel", ["afile/x.txt", "afile/sub/x.txt"])
+def test_a_file_in_place_of_a_folder_is_named(tmp_path, rel):
+    (tmp_path / "afile").write_text("keep")
+    with pytest.raises(NotADirectoryError, match=f"cannot write .*{rel}: .*afile is a file, not a folder"):
+        atomic.write_text(tmp_path / rel, "x")
+    with pytest.raises(NotADirectoryError, match="afile is a file, not a folder"):
+        atomic.ensure_folder(tmp_path / rel, create=True)
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_ensure_folder_creates_missing_folders(tmp_path):
+    atomic.ensure_folder(tmp_path / "a" / "b" / "c.txt", create=True)
+    assert (tmp_path / "a" / "b").is_dir()

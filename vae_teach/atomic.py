@@ -63,13 +63,29 @@ def _named(e: OSError, shown: str) -> OSError:
     return err
 
 
+def ensure_folder(path: str | os.PathLike, create: bool = False) -> None:
+    """Check (or, with `create`, make) the folder a write to `path` goes into; errors name `path` and the folder."""
+    dest, shown = target(path), os.fspath(path)
+    folder = dest.parent
+    existing = next(p for p in (folder, *folder.parents) if os.path.lexists(p) or p == p.parent)
+    if existing.exists() and not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f"cannot write {shown}: {existing} is a file, not a folder", shown)
+    if folder.is_dir():
+        return
+    if not create:
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {shown}: the folder {folder} does not exist", shown)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _named(e, shown) from None
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` atomically (temp beside it, fsync, rename), keeping the normal mode: -> the path."""
     dest = target(path)
     shown = os.fspath(path)
+    ensure_folder(path)
     mode = _mode_for(dest, shown)
-    if not dest.parent.is_dir():
-        raise FileNotFoundError(errno.ENOENT, f"cannot write {shown}: the folder {dest.parent} does not exist", shown)
     tmp = None
     try:
         for _ in range(100):  # a short random name: a long but valid target name must still fit NAME_MAX

@@ -76,7 +76,7 @@ def save(model: VAE, path: str | Path, overwrite: bool = False, recipe: dict | N
     meta = {"format": FORMAT, "config": json.dumps(model.config()), "sha256": tensors_sha256(state)}
     if recipe_json is not None:
         meta["recipe"] = recipe_json
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    atomic.ensure_folder(path, create=True)
     atomic.write_bytes(path, to_bytes(state, metadata=meta))
     return path
 

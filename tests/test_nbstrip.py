@@ -217,3 +217,15 @@ def test_the_repository_notebooks_pass_check_from_the_command_line():
     done = subprocess.run([sys.executable, str(ROOT / "tools" / "nbstrip.py"), "--check", str(ROOT / "notebooks")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_record_refuses_a_read_only_file_before_running_anything(tmp_path, monkeypatch, capsys):
+    ran = []
+    monkeypatch.setattr(nbstrip, "record", lambda *a, **k: ran.append(a))
+    real = _write(tmp_path / "real.ipynb")
+    real.chmod(0o444)
+    (tmp_path / "link.ipynb").symlink_to(real.name)
+    other = _write(tmp_path / "z.ipynb")
+    assert nbstrip.main(["--record", str(tmp_path / "link.ipynb"), str(other)]) == 2
+    assert ran == [], "no notebook may run when one of them cannot be written back"
+    assert "link.ipynb: read-only (mode 0444)" in capsys.readouterr().err

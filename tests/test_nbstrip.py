@@ -229,3 +229,16 @@ def test_record_refuses_a_read_only_file_before_running_anything(tmp_path, monke
     assert nbstrip.main(["--record", str(tmp_path / "link.ipynb"), str(other)]) == 2
     assert ran == [], "no notebook may run when one of them cannot be written back"
     assert "link.ipynb: read-only (mode 0444)" in capsys.readouterr().err
+
+
+def test_a_failing_notebook_is_named_and_kept(tmp_path, monkeypatch, capsys):
+    path = _write(tmp_path / "a.ipynb")
+    before = path.read_bytes()
+
+    def fails(p, text=None, timeout=300):
+        raise RuntimeError("cell 2 raised ZeroDivisionError")
+
+    monkeypatch.setattr(nbstrip, "record", fails)
+    assert nbstrip.main(["--record", str(path)]) == 1
+    assert f"{path}: not recorded, running it failed: RuntimeError: cell 2 raised" in capsys.readouterr().err
+    assert path.read_bytes() == before

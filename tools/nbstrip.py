@@ -200,9 +200,8 @@ def _process(item: Loaded, recording: bool) -> bool:
     if recording:
         try:
             nb = record(item.path, item.text)
-        except Exception as e:  # a failing cell: say which notebook, keep the file as it was
-            first = (str(e).strip().splitlines() or [""])[-1]
-            print(f"{item.path}: not recorded, running it failed: {type(e).__name__}: {first}", file=sys.stderr)
+        except Exception as e:  # a failing cell: say which notebook (with nbclient's cell and traceback), keep the file
+            print(f"{item.path}: not recorded, running it failed: {type(e).__name__}: {e}", file=sys.stderr)
             return False
     else:
         nb = copy.deepcopy(item.nb)

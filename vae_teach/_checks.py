@@ -19,8 +19,8 @@ def describe(value) -> str:
     """What was received, for messages: '[3, 4] float32' for a tensor, else a short repr."""
     if isinstance(value, torch.Tensor):
         return f"{list(value.shape)} {str(value.dtype).removeprefix('torch.')}"
-    text = repr(value)
-    return text if len(text) <= 40 else f"{type(value).__name__} {text[:30]}..."
+    text = repr(value) if len(repr(value)) <= 40 else repr(value)[:30] + "..."
+    return text if isinstance(value, numbers.Number | str) else f"{type(value).__name__} {text}"
 
 
 def count(name: str, value, minimum: int = 1) -> int:
@@ -73,11 +73,11 @@ def _shape_ok(shape, spec) -> bool:
 
 
 def tensor(name: str, value, shape: tuple | None = None, *, kind: str = "number", convert: bool = False,
-           finite: bool = True, allow_inf: bool = False, min_rows: int = 0) -> torch.Tensor:
+           finite: bool = True, allow_inf: bool = False, min_rows: int = 0, nonempty: bool = False) -> torch.Tensor:
     """value as a tensor of the given kind ('float', 'int', 'number' = either, 'any' = bools too) and shape.
 
     shape: a tuple of fixed sizes (ints) and free names (str), e.g. ("n", 5) or ("...", "d"); finite rejects
-    NaN and (unless allow_inf) ±inf; min_rows is the least size of the first dim.
+    NaN and (unless allow_inf) ±inf; min_rows is the least size of the first dim; nonempty refuses 0 entries.
     """
     expected = _KINDS[kind] + ("" if shape is None else " [" + ", ".join(map(str, shape)) + "]")
     if convert and not isinstance(value, torch.Tensor):
@@ -96,6 +96,8 @@ def tensor(name: str, value, shape: tuple | None = None, *, kind: str = "number"
     if min_rows and (value.dim() == 0 or value.shape[0] < min_rows):
         rows = "one row" if min_rows == 1 else f"{min_rows} rows"
         raise ValueError(f"{name} must have at least {rows} (first dim), got {describe(value)}")
+    if nonempty and value.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got {describe(value)}")
     if finite and value.is_floating_point():
         check_finite(name, value, allow_inf)
     return value

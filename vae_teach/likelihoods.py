@@ -91,7 +91,7 @@ def mse_as_gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float) -> 
 
 def categorical_nll(levels: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """−log Categorical(levels; softmax(logits)) summed over pixels: [..., d] ints x [..., d, L] -> [...]."""
-    check.tensor("levels", levels, ("...", "d"), kind="int")
+    check.tensor("levels", levels, ("...", "d"), kind="int", nonempty=True)
     check.tensor("logits", logits, ("...", "d", "L"), kind="float")
     if logits.shape[:-1] != levels.shape or logits.shape[-1] < 1:
         raise ValueError(f"logits must be [..., d, L >= 1] matching levels [..., d], got {list(logits.shape)}"

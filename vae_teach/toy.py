@@ -20,7 +20,7 @@ class LinearGaussian:
     """z ~ N(0, I_k), x | z ~ N(W z + b, sigma^2 I_d) with W [d, k]: probabilistic PCA."""
 
     def __init__(self, W, b, sigma) -> None:
-        W = check.tensor("W", W, ("d", "k"), kind="float", convert=True)
+        W = check.tensor("W", W, ("d", "k"), kind="float", convert=True, nonempty=True)
         b = check.tensor("b", b, (W.shape[0],), convert=True).to(W.dtype)
         self.sigma = check.number("sigma", sigma, above=0)
         self.W, self.b = W, b
@@ -30,8 +30,8 @@ class LinearGaussian:
         return f"LinearGaussian(d={self.d}, k={self.k}, sigma={self.sigma:.4g})"
 
     def _x(self, x) -> torch.Tensor:
-        """Validate x as a finite [n, d] tensor and cast it to the model's dtype."""
-        return check.tensor("x", x, ("n", self.d)).to(self.W.dtype)
+        """Validate x as a finite [n >= 1, d] tensor and cast it to the model's dtype."""
+        return check.tensor("x", x, ("n", self.d), min_rows=1).to(self.W.dtype)
 
     def prior(self) -> D.Distribution:
         """p(z) = N(0, I_k) as Independent(Normal), event [k]."""
@@ -72,7 +72,7 @@ class LinearGaussian:
     @classmethod
     def fit_ppca(cls, x: torch.Tensor, k: int, ddof: int = 0) -> LinearGaussian:
         """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop eq. 7-8)."""
-        x = check.tensor("x", x, ("n", "d"))
+        x = check.tensor("x", x, ("n", "d"), min_rows=1)
         k = _count("k", k)
         n, d = x.shape
         if k >= d:

@@ -31,8 +31,8 @@ def count(name: str, value, minimum: int = 1) -> int:
 
 
 def number(name: str, value, *, above: float | None = None, at_least: float | None = None,
-           below: float | None = None, finite: bool = True) -> float:
-    """value (a real number or one-element tensor) as a float, within the given bounds."""
+           below: float | None = None, finite: bool = True, why: str = "") -> float:
+    """value (a real number or one-element tensor) as a float, within the given bounds (why says why)."""
     ok_type = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
         ok_type, value = True, value.item()
@@ -46,7 +46,7 @@ def number(name: str, value, *, above: float | None = None, at_least: float | No
               (below, "< {}", v < below if below is not None else True)]
     if not all(ok for _, _, ok in limits):
         cond = " and ".join(fmt.format(b) for b, fmt, _ in limits if b is not None)
-        raise ValueError(f"{name} must be a number {cond}, got {value!r}")
+        raise ValueError(f"{name} must be a number {cond}{f' ({why})' if why else ''}, got {value!r}")
     return v
 
 

@@ -140,6 +140,9 @@ def best_diagonal_gap(model, x: torch.Tensor) -> float:
 
 def _elbo_step(model, x, mu, std, opt, gen) -> None:
     """One Adam step on −mean ELBO (estimator B, AEVB eq. 7) for q = N(mu, diag std²)."""
+    if not (mu.isfinite().all() and std.isfinite().all() and (std > 0).all()):
+        raise ValueError(f"lr = {opt.param_groups[0]['initial_lr']:g} is too large: q's mean or sd left the finite "
+                         "numbers during training; try a smaller lr")
     q = diag_gaussian(mu, std)
     loss = -bounds.elbo(x, q, model.prior(), model.likelihood, n_samples=1, analytic_kl=True,
                         generator=gen).mean()

@@ -23,6 +23,13 @@ def _check_open_probs(probs) -> None:
     check.in_range("probs", check.tensor("probs", probs, kind="float"), 0, 1, "probabilities", open_=True)
 
 
+def _check_sigma_x(sigma_x, dtype: torch.dtype) -> float:
+    """sigma_x as a float > 0 whose square is a normal number in dtype (else the NLL is 0/0)."""
+    check.number("sigma_x", sigma_x, above=0)
+    return check.number("sigma_x", sigma_x, above=torch.finfo(dtype).tiny ** 0.5,
+                        why=f"so that sigma_x² is a normal {str(dtype).removeprefix('torch.')} number")
+
+
 def _check_pair(x, param, name: str, x_range=None, param_range=None) -> torch.Tensor:
     """x (ints and bools cast to param's dtype), once x and param are finite, of one shape [..., d], in range."""
     x, param = check.tensor("x", x, ("...", "d"), kind="any"), check.tensor(name, param, ("...", "d"), kind="float")
@@ -76,14 +83,14 @@ def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float | torch.Ten
         check.in_range("sigma_x", check.tensor("sigma_x", sigma_x, kind="float"), 0, math.inf, open_=True)
         check.broadcastable("sigma_x", sigma_x, "mean", mean)
     else:
-        sigma_x = check.number("sigma_x", sigma_x, above=0)
+        sigma_x = _check_sigma_x(sigma_x, mean.dtype)
     return -D.Normal(mean, sigma_x).log_prob(x).sum(-1)
 
 
 def mse_as_gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float) -> torch.Tensor:
     """The summed squared error rewritten as an NLL: SSE / (2σ_x²) + (d/2) log(2πσ_x²): [..., d] -> [...]."""
     x = _check_pair(x, mean, "mean")
-    sigma_x = check.number("sigma_x", sigma_x, above=0)
+    sigma_x = _check_sigma_x(sigma_x, mean.dtype)
     d = x.shape[-1]
     sse = ((x - mean) ** 2).sum(-1)
     return sse / (2 * sigma_x**2) + 0.5 * d * math.log(2 * math.pi * sigma_x**2)

@@ -161,9 +161,9 @@ class Nonlinear1D:
 
     def posterior_density(self, x, z) -> torch.Tensor:
         """p(z|x) = p(x, z) / p(x) on given z: x [n] or [n, 1], z [m] -> [n, m] (a number x gives [m])."""
-        scalar = not isinstance(x, torch.Tensor) or x.dim() == 0
+        x = check.tensor("x", x, convert=True)
         out = (self.log_joint(x, z) - self.log_marginal(x)[:, None]).exp()
-        return out[0] if scalar else out
+        return out[0] if x.dim() == 0 else out
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Ancestral sampling: -> (z [n, 1], x [n, 1]) in float64."""

@@ -199,6 +199,7 @@ LIKELIHOODS = [
     ("gaussian sigma_x nan", lambda: L.gaussian_nll(P, P, NAN), "sigma_x", "finite"),
     ("gaussian sigma_x underflows", lambda: L.gaussian_nll(P, P, 1e-250), "sigma_x", "float32"),
     ("mse sigma_x underflows", lambda: L.mse_as_gaussian_nll(P.double(), P.double(), 1e-200), "sigma_x", "float64"),
+    ("mse sigma_x overflows", lambda: L.mse_as_gaussian_nll(P, P, 1.2e213), "sigma_x", "< "),
     ("gaussian sigma_x bool", lambda: L.gaussian_nll(P, P, True), "sigma_x", "number"),
     ("gaussian sigma_x tensor neg", lambda: L.gaussian_nll(P, P, torch.tensor([1.0, -1.0, 1.0])), "sigma_x", "(0, "),
     ("gaussian sigma_x tensor shape", lambda: L.gaussian_nll(P, P, torch.ones(5)), "sigma_x", "broadcast"),
@@ -420,3 +421,17 @@ def test_to_unit_is_exact_on_levels_and_empty():
     torch.testing.assert_close(data.to_unit(x), (torch.arange(17) / 16).reshape(1, 17).float())
     assert data.to_unit(torch.tensor([[0, 255]], dtype=torch.uint8)).tolist() == [[0.0, 1.0]]
     assert data.to_unit(torch.tensor([[0, 3]]), levels=4).tolist() == [[0.0, 1.0]]
+
+
+def test_amortise_casts_x_to_the_models_dtype():
+    model = lg(4, 2)
+    for dtype in (torch.float16, torch.float32):
+        enc, fit = amortise.fit_encoder(model, X4.to(dtype), n_train=20, steps=3, batch=10)
+        assert fit.mu.dtype == F64 and math.isfinite(fit.gap)
+        assert math.isfinite(amortise.fit_per_x(model, X4.to(dtype), steps=3).gap)
+
+
+def test_latent_computes_half_precision_input_in_float32():
+    points = torch.tensor([[0.0, 0.0], [3.0, 4.0]], dtype=torch.float16)
+    got = latent.nearest_distance(points, torch.zeros(1, 2, dtype=torch.bfloat16))
+    assert got.dtype == torch.float32 and got.tolist() == [0.0, 5.0]

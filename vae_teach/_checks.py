@@ -41,9 +41,9 @@ def number(name: str, value, *, above: float | None = None, at_least: float | No
     v = float(value)
     if math.isnan(v) or (finite and math.isinf(v)):
         raise ValueError(f"{name} must be a finite number, got {v!r}")
-    limits = [(above, "> {}", v > above if above is not None else True),
-              (at_least, ">= {}", v >= at_least if at_least is not None else True),
-              (below, "< {}", v < below if below is not None else True)]
+    limits = [(above, "> {:g}", v > above if above is not None else True),
+              (at_least, ">= {:g}", v >= at_least if at_least is not None else True),
+              (below, "< {:g}", v < below if below is not None else True)]
     if not all(ok for _, _, ok in limits):
         cond = " and ".join(fmt.format(b) for b, fmt, _ in limits if b is not None)
         raise ValueError(f"{name} must be a number {cond}{f' ({why})' if why else ''}, got {value!r}")

@@ -40,7 +40,7 @@ def diag_gaussian(mu: torch.Tensor, std: torch.Tensor) -> Independent:
 
 def exact_gap(model, x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, diag std²) ‖ p(z|x)) = log p(x) − ELBO, exact (linear-Gaussian): [n, d] -> [n] nats."""
-    _check_x(model, x)
+    x = _check_x(model, x)
     if not (isinstance(mu, torch.Tensor) and isinstance(std, torch.Tensor)) or (
             mu.shape != (x.shape[0], model.k) or std.shape != mu.shape):
         raise ValueError(f"mu and std must be [{x.shape[0]}, {model.k}], "
@@ -73,7 +73,7 @@ class Encoder(nn.Module):
 def fit_per_x(model, x: torch.Tensor, steps: int = 300, lr: float = 0.1, seed: int = 0,
               record_every: int = 0) -> QFit:
     """Fit one Gaussian q per row of x by Adam on its own (mu, log std): [n, d] -> QFit (gap over these x)."""
-    _check_x(model, x)
+    x = _check_x(model, x)
     _check_steps(steps, lr, seed, record_every)
     gen = torch.Generator().manual_seed(seed)
     mu = torch.zeros(x.shape[0], model.k, dtype=model.W.dtype, requires_grad=True)
@@ -98,7 +98,7 @@ def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1
                 hidden: int = 32, lr: float = 0.02, seed: int = 0,
                 record_every: int = 0) -> tuple[Encoder, QFit]:
     """Train one encoder on x drawn from the model, then q for new x_eval in one pass: -> (Encoder, QFit)."""
-    _check_x(model, x_eval, "x_eval")
+    x_eval = _check_x(model, x_eval, "x_eval")
     _check_steps(steps, lr, seed, record_every)
     check.count("hidden", hidden)
     if check.count("n_train", n_train) < check.count("batch", batch):
@@ -132,7 +132,7 @@ def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1
 
 def best_diagonal_gap(model, x: torch.Tensor) -> float:
     """Least mean KL(q ‖ p(z|x)) over diagonal Gaussian q (posterior mean, var 1/diag(Λ)): [n, d] -> nats."""
-    _check_x(model, x)
+    x = _check_x(model, x)
     post = model.posterior(x)
     precision_diag = torch.diagonal(post.precision_matrix, dim1=-2, dim2=-1)
     return _mean_gap(model, x, post.mean, precision_diag.rsqrt())
@@ -162,12 +162,12 @@ def _mean_gap(model, x, mu, std) -> float:
         return float(_gap(model, x, mu.detach(), std.detach()).mean())
 
 
-def _check_x(model, x, name: str = "x") -> None:
-    """Raise ValueError unless model is a toy.LinearGaussian and x a finite float [n >= 1, model.d] tensor."""
+def _check_x(model, x, name: str = "x") -> torch.Tensor:
+    """x cast to the model's dtype, once model is a toy.LinearGaussian and x a finite float [n >= 1, d] tensor."""
     if not isinstance(model, toy.LinearGaussian):
         raise ValueError(f"model must be a toy.LinearGaussian (its exact posterior scores q), "
                          f"got {type(model).__name__}")
-    check.tensor(name, x, ("n", model.d), kind="float", min_rows=1)
+    return check.tensor(name, x, ("n", model.d), kind="float", min_rows=1).to(model.W.dtype)
 
 
 def _check_steps(steps, lr, seed, record_every) -> None:

@@ -11,9 +11,9 @@ from vae_teach import _checks as check
 
 
 def _as_float(name: str, t, shape=None, min_rows: int = 0) -> torch.Tensor:
-    """`t` as a finite floating tensor of the given shape (ints, bools and numpy arrays are converted)."""
+    """`t` as a finite float32/64 tensor of the given shape (ints, bools, halves and numpy arrays are converted)."""
     t = check.tensor(name, t, shape, kind="any", convert=True, min_rows=min_rows)
-    return t if t.is_floating_point() else t.to(torch.get_default_dtype())
+    return t if t.dtype in (torch.float32, torch.float64) else t.to(torch.get_default_dtype())
 
 
 def unit_grid(n: int, margin: float | None = None) -> torch.Tensor:

@@ -26,7 +26,8 @@ def _check_open_probs(probs) -> None:
 def _check_sigma_x(sigma_x, dtype: torch.dtype) -> float:
     """sigma_x as a float > 0 whose square is a normal number in dtype (else the NLL is 0/0)."""
     check.number("sigma_x", sigma_x, above=0)
-    return check.number("sigma_x", sigma_x, above=torch.finfo(dtype).tiny ** 0.5,
+    info = torch.finfo(dtype)
+    return check.number("sigma_x", sigma_x, above=info.tiny**0.5, below=info.max**0.5,
                         why=f"so that sigma_x² is a normal {str(dtype).removeprefix('torch.')} number")
 
 

@@ -299,6 +299,8 @@ GRADIENTS = [
     ("method none", lambda: _grad(method=None), "method", "None"),
     ("f number", lambda: _grad(f=2.0), "f", "callable"),
     ("f sum", lambda: _grad(f=lambda z: z.sum()), "f", "elementwise"),
+    ("f returns float", lambda: _grad(f=lambda z: 3.0), "f", "3.0"),
+    ("f score returns list", lambda: _grad(f=lambda z: z.tolist(), method="score"), "f", "list"),
     ("f score sum", lambda: _grad(f=lambda z: z.sum(), method="score"), "f", "elementwise"),
     ("n 0", lambda: _grad(n=0), "n", ">= 1"),
     ("n bool", lambda: _grad(n=True), "n", "True"),

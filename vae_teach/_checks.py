@@ -132,21 +132,33 @@ def same_shape(names: str, a: torch.Tensor, b: torch.Tensor) -> None:
         raise ValueError(f"{names} must have one shape, got {list(a.shape)} and {list(b.shape)}")
 
 
-def elementwise(name: str, f, dtype: torch.dtype = torch.float64) -> None:
-    """Raise unless f is a callable that maps a tensor to one of its shape, entry by entry (probed on 5 points)."""
+def function(name: str, f) -> None:
+    """Raise unless f is callable."""
     if not callable(f):
         raise ValueError(f"{name} must be a callable tensor -> tensor (elementwise), got {describe(f)}")
+
+
+def returned_like(name: str, out, z: torch.Tensor) -> torch.Tensor:
+    """out, raising unless the callable `name` returned a tensor shaped like its input z."""
+    if not isinstance(out, torch.Tensor) or out.shape != z.shape:
+        raise ValueError(f"{name} must act elementwise: for z {list(z.shape)} it returned {describe(out)}")
+    return out
+
+
+def elementwise(name: str, f, dtype: torch.dtype = torch.float64) -> None:
+    """Raise unless f is a callable that maps a tensor to one of its shape, entry by entry (probed on 5 points)."""
+    function(name, f)
     probe = torch.linspace(-1.5, 2.0, 5, dtype=dtype)
     try:
         whole = f(probe)
-        parts = [f(probe[i : i + 1]) for i in range(5)]
+        parts = [returned_like(name, f(probe[i : i + 1]), probe[i : i + 1]) for i in range(5)]
+    except ValueError:
+        raise
     except Exception as e:  # the learner's f: any failure is reported as a bad argument
         raise ValueError(f"{name} must be elementwise tensor -> tensor; on z [5] it raised "
                          f"{type(e).__name__}: {e}") from e
-    if not isinstance(whole, torch.Tensor) or whole.shape != probe.shape:
-        raise ValueError(f"{name} must act elementwise: for z [5] it returned {describe(whole)}")
-    if not all(isinstance(p, torch.Tensor) and p.shape == (1,) for p in parts) or not torch.allclose(
-            torch.cat(parts).to(whole.dtype), whole, rtol=1e-6, atol=1e-9, equal_nan=True):
+    returned_like(name, whole, probe)
+    if not torch.allclose(torch.cat(parts).to(whole.dtype), whole, rtol=1e-6, atol=1e-9, equal_nan=True):
         raise ValueError(f"{name} must act elementwise: f(z)[i] must depend on z[i] alone, but f of the whole "
                          "probe z [5] differs from f of each entry")
 

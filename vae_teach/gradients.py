@@ -22,8 +22,7 @@ def grad_samples(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """n one-sample estimates of (d/dmu, d/dsigma) E[f(z)], z = mu + sigma*eps: -> ([n], [n]) (AEVB §2.4)."""
     check.choice("method", method, METHODS)
-    if not callable(f):
-        raise ValueError(f"f must be a callable tensor -> tensor (elementwise), got {type(f).__name__}")
+    check.function("f", f)
     count("n", n)
     check.generator("generator", generator)
     mu, sigma = check.number("mu", mu), check.number("sigma", sigma)
@@ -32,15 +31,11 @@ def grad_samples(
     eps = torch.randn(n, generator=generator, dtype=torch.float64)
     if method == "reparam":
         z = (mu + sigma * eps).requires_grad_(True)
-        fz = f(z)
-        if fz.shape != z.shape:
-            raise ValueError(f"f must act elementwise: for z [{n}] it returned {list(fz.shape)}")
+        fz = check.returned_like("f", f(z), z)
         if not fz.requires_grad:
             raise ValueError("method 'reparam' needs f differentiable in torch; got an f without a gradient")
         (dfdz,) = torch.autograd.grad(fz.sum(), z)
         return dfdz, dfdz * eps
     with torch.no_grad():
-        fz = f(mu + sigma * eps)
-    if fz.shape != eps.shape:
-        raise ValueError(f"f must act elementwise: for z [{n}] it returned {list(fz.shape)}")
+        fz = check.returned_like("f", f(mu + sigma * eps), eps)
     return fz * eps / sigma, fz * (eps * eps - 1) / sigma

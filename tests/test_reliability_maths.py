@@ -437,3 +437,14 @@ def test_latent_computes_half_precision_input_in_float32():
     points = torch.tensor([[0.0, 0.0], [3.0, 4.0]], dtype=torch.float16)
     got = latent.nearest_distance(points, torch.zeros(1, 2, dtype=torch.bfloat16))
     assert got.dtype == torch.float32 and got.tolist() == [0.0, 5.0]
+
+
+def test_python_numbers_keep_float64_precision_in_the_toy_models():
+    m = nl()
+    torch.testing.assert_close(m.log_marginal(0.7), m.log_marginal(torch.tensor([0.7], dtype=F64)), rtol=0, atol=0)
+    got = m.posterior_density(0.7, [0.1, 0.3])
+    assert got.shape == (2,) and got.dtype == F64
+    torch.testing.assert_close(got, m.posterior_density(torch.tensor([0.7], dtype=F64),
+                                                        torch.tensor([0.1, 0.3], dtype=F64))[0], rtol=0, atol=0)
+    W = torch.ones(3, 2, dtype=F64)
+    assert toy.LinearGaussian(W, [0.1, 0.2, 0.3], 0.5).b.tolist() == [0.1, 0.2, 0.3]

@@ -72,17 +72,18 @@ def _shape_ok(shape, spec) -> bool:
     return len(shape) == len(spec) and all(not isinstance(s, int) or n == s for n, s in zip(shape, spec, strict=True))
 
 
-def tensor(name: str, value, shape: tuple | None = None, *, kind: str = "number", convert: bool = False,
+def tensor(name: str, value, shape: tuple | None = None, *, kind: str = "number", convert: bool | torch.dtype = False,
            finite: bool = True, allow_inf: bool = False, min_rows: int = 0, nonempty: bool = False) -> torch.Tensor:
     """value as a tensor of the given kind ('float', 'int', 'number' = either, 'any' = bools too) and shape.
 
+    convert: turn a number, list or array into a tensor (of this dtype, if convert is a dtype).
     shape: a tuple of fixed sizes (ints) and free names (str), e.g. ("n", 5) or ("...", "d"); finite rejects
     NaN and (unless allow_inf) ±inf; min_rows is the least size of the first dim; nonempty refuses 0 entries.
     """
     expected = _KINDS[kind] + ("" if shape is None else " [" + ", ".join(map(str, shape)) + "]")
     if convert and not isinstance(value, torch.Tensor):
         try:
-            value = torch.as_tensor(value)
+            value = torch.as_tensor(value, dtype=None if convert is True else convert)
         except (TypeError, ValueError, RuntimeError, OverflowError):
             raise ValueError(f"{name} must be {expected}, got {describe(value)}") from None
     bad_kind = not isinstance(value, torch.Tensor) or value.is_complex() or {

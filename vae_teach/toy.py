@@ -21,7 +21,7 @@ class LinearGaussian:
 
     def __init__(self, W, b, sigma) -> None:
         W = check.tensor("W", W, ("d", "k"), kind="float", convert=True, nonempty=True)
-        b = check.tensor("b", b, (W.shape[0],), convert=True).to(W.dtype)
+        b = check.tensor("b", b, (W.shape[0],), convert=W.dtype).to(W.dtype)
         self.sigma = check.number("sigma", sigma, above=0)
         self.W, self.b = W, b
         self.d, self.k = W.shape
@@ -122,7 +122,7 @@ class Nonlinear1D:
     @staticmethod
     def _x(x) -> torch.Tensor:
         """Validate x as finite [n] or [n, 1] (or a number) and return it as float64 [n]."""
-        x = check.tensor("x", x, convert=True)
+        x = check.tensor("x", x, convert=torch.float64)
         if x.dim() == 2 and x.shape[1] == 1 or x.dim() == 0:
             x = x.reshape(-1)
         if x.dim() != 1:
@@ -142,7 +142,7 @@ class Nonlinear1D:
     def log_joint(self, x, z: torch.Tensor) -> torch.Tensor:
         """log p(x, z) = log N(z; 0, 1) + log N(x; f(z), sigma^2): x [n], z [m] -> [n, m]."""
         x = self._x(x)
-        z = check.tensor("z", z, convert=True).to(torch.float64).reshape(-1)
+        z = check.tensor("z", z, convert=torch.float64).to(torch.float64).reshape(-1)
         log_pz = D.Normal(0.0, 1.0).log_prob(z)
         return log_pz + D.Normal(self.f(z), self.sigma).log_prob(x[:, None])
 
@@ -161,7 +161,7 @@ class Nonlinear1D:
 
     def posterior_density(self, x, z) -> torch.Tensor:
         """p(z|x) = p(x, z) / p(x) on given z: x [n] or [n, 1], z [m] -> [n, m] (a number x gives [m])."""
-        x = check.tensor("x", x, convert=True)
+        x = check.tensor("x", x, convert=torch.float64)
         out = (self.log_joint(x, z) - self.log_marginal(x)[:, None]).exp()
         return out[0] if x.dim() == 0 else out
 

@@ -142,7 +142,7 @@ def calls(draw):
     return fn, kwargs
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(call=calls())
 def test_random_bad_input_gives_a_result_or_an_error_naming_an_argument(call):
     fn, kwargs = call

@@ -36,7 +36,7 @@ def number(name: str, value, *, above: float | None = None, at_least: float | No
     ok_type = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
         ok_type, value = True, value.item()
-    if not ok_type or isinstance(value, complex):
+    if not ok_type:
         raise ValueError(f"{name} must be a number, got {describe(value)}")
     v = float(value)
     if math.isnan(v) or (finite and math.isinf(v)):
@@ -151,15 +151,14 @@ def elementwise(name: str, f, dtype: torch.dtype = torch.float64) -> None:
     function(name, f)
     probe = torch.linspace(-1.5, 2.0, 5, dtype=dtype)
     try:
-        whole = f(probe)
-        parts = [returned_like(name, f(probe[i : i + 1]), probe[i : i + 1]) for i in range(5)]
-    except ValueError:
-        raise
+        whole, parts = f(probe), [f(probe[i : i + 1]) for i in range(5)]
     except Exception as e:  # the learner's f: any failure is reported as a bad argument
         raise ValueError(f"{name} must be elementwise tensor -> tensor; on z [5] it raised "
                          f"{type(e).__name__}: {e}") from e
     returned_like(name, whole, probe)
-    if not torch.allclose(torch.cat(parts).to(whole.dtype), whole, rtol=1e-6, atol=1e-9, equal_nan=True):
+    for i, part in enumerate(parts):
+        returned_like(name, part, probe[i : i + 1])
+    if not torch.allclose(torch.cat(parts).double(), whole.double(), rtol=1e-6, atol=1e-9, equal_nan=True):
         raise ValueError(f"{name} must act elementwise: f(z)[i] must depend on z[i] alone, but f of the whole "
                          "probe z [5] differs from f of each entry")
 

@@ -77,6 +77,8 @@ CALLS = {
     evidence.relative_error: ({"log_estimate": torch.zeros(3), "log_exact": torch.zeros(3)}, {}),
     amortise.exact_gap: ({"model": LG, "x": X3, "mu": torch.zeros(4, 2, dtype=F64), "std": torch.ones(4, 2)},
                          {"model": MODELS}),
+    amortise.Encoder: ({"d": 3, "k": 2, "hidden": 4}, {}),
+    amortise.diag_gaussian: ({"mu": torch.zeros(4, 2), "std": torch.ones(4, 2)}, {}),
     amortise.best_diagonal_gap: ({"model": LG, "x": X3}, {"model": MODELS}),
     amortise.fit_per_x: ({"model": LG, "x": X3, "steps": 2, "lr": 0.1, "seed": 0}, {"model": MODELS}),
     amortise.fit_encoder: ({"model": LG, "x_eval": X3, "n_train": 8, "steps": 2, "batch": 4, "hidden": 3},

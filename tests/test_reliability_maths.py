@@ -167,6 +167,12 @@ AMORTISE = [
      "list"),
     ("exact_gap std neg", lambda: amortise.exact_gap(M4, X4, torch.zeros(5, 2), -torch.ones(5, 2)), "std", "(0, "),
     ("exact_gap mu nan", lambda: amortise.exact_gap(M4, X4, torch.full((5, 2), NAN), torch.ones(5, 2)), "mu", "NaN"),
+    ("diag_gaussian std 0", lambda: amortise.diag_gaussian(torch.zeros(2, 2), torch.zeros(2, 2)), "std", "(0, "),
+    ("diag_gaussian shapes", lambda: amortise.diag_gaussian(torch.zeros(2, 2), torch.ones(2, 3)), "mu and std",
+     "[2, 2] and [2, 3]"),
+    ("diag_gaussian mu nan", lambda: amortise.diag_gaussian(torch.full((2, 2), NAN), torch.ones(2, 2)), "mu", "NaN"),
+    ("Encoder d 0", lambda: amortise.Encoder(0, 2), "d", ">= 1"),
+    ("Encoder hidden str", lambda: amortise.Encoder(4, 2, hidden="32"), "hidden", "'32'"),
     ("best_diagonal_gap x inf", lambda: amortise.best_diagonal_gap(M4, with_value(X4, 0, INF)), "x", "inf"),
 ]
 

@@ -35,6 +35,9 @@ class QFit:
 
 def diag_gaussian(mu: torch.Tensor, std: torch.Tensor) -> Independent:
     """q(z|x) = N(mu, diag(std²)), batch [n], event [k]: [n, k], [n, k] -> distribution (AEVB eq. 9)."""
+    check.same_shape("mu and std", check.tensor("mu", mu, ("n", "k"), kind="float"),
+                     check.in_range("std", check.tensor("std", std, ("n", "k"), kind="float"), 0, math.inf,
+                                    "standard deviations", open_=True))
     return Independent(Normal(mu, std), 1)
 
 
@@ -61,6 +64,7 @@ class Encoder(nn.Module):
 
     def __init__(self, d: int, k: int, hidden: int = 32):
         super().__init__()
+        d, k, hidden = check.count("d", d), check.count("k", k), check.count("hidden", hidden)
         self.net = nn.Sequential(nn.Linear(d, hidden), nn.Tanh(), nn.Linear(hidden, 2 * k))
         self.k = k
 
@@ -143,7 +147,7 @@ def _elbo_step(model, x, mu, std, opt, gen) -> None:
     if not (mu.isfinite().all() and std.isfinite().all() and (std > 0).all()):
         raise ValueError(f"lr = {opt.param_groups[0]['initial_lr']:g} is too large: q's mean or sd left the finite "
                          "numbers during training; try a smaller lr")
-    q = diag_gaussian(mu, std)
+    q = Independent(Normal(mu, std), 1)  # q(z|x) = N(mu, diag std²), eq. 9
     loss = -bounds.elbo(x, q, model.prior(), model.likelihood, n_samples=1, analytic_kl=True,
                         generator=gen).mean()
     opt.zero_grad()

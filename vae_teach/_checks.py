@@ -20,13 +20,14 @@ def describe(value) -> str:
     if isinstance(value, torch.Tensor):
         return f"{list(value.shape)} {str(value.dtype).removeprefix('torch.')}"
     text = repr(value) if len(repr(value)) <= 40 else repr(value)[:30] + "..."
-    return text if isinstance(value, numbers.Number | str) else f"{type(value).__name__} {text}"
+    return text if value is None or isinstance(value, numbers.Number | str) else f"{type(value).__name__} {text}"
 
 
 def count(name: str, value, minimum: int = 1) -> int:
     """value as an int >= minimum; bools, floats and strings are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value)}")
+        hint = " (a bool is not a count)" if isinstance(value, bool) else ""
+        raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value)}{hint}")
     return int(value)
 
 

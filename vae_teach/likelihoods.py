@@ -15,7 +15,7 @@ from torch import distributions as D
 from vae_teach import _checks as check
 
 _EPS = 1e-7
-_PROBS = (0, 1, "probabilities (for logits, pass torch.sigmoid(logits))")
+_PROBS = (0, 1, "probabilities; for logits, pass torch.sigmoid(logits)")
 
 
 def _check_open_probs(probs) -> None:
@@ -104,5 +104,5 @@ def categorical_nll(levels: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     if logits.shape[:-1] != levels.shape or logits.shape[-1] < 1:
         raise ValueError(f"logits must be [..., d, L >= 1] matching levels [..., d], got {list(logits.shape)}"
                          f" and {list(levels.shape)}")
-    check.in_range("levels", levels, 0, logits.shape[-1] - 1, f"grey levels (L = {logits.shape[-1]})")
+    check.in_range("levels", levels, 0, logits.shape[-1] - 1, f"grey levels, L = {logits.shape[-1]}")
     return -D.Categorical(logits=logits).log_prob(levels.long()).sum(-1)

@@ -14,6 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
+from vae_teach import data
+
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPE = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type (grey, RGB, RGBA)
 LABEL_COLOURS = np.array(
@@ -65,7 +67,13 @@ def image_side(x_dim):
 
 
 def image_grid(images, ncol=8, pad=1, scale=1, pad_value=255):
-    """Flat square images [n, side*side] floats in [0, 1] -> one uint8 grid image, ncol per row, upscaled."""
+    """Flat square images [n, side*side] floats in [0, 1] (or integer grey levels) -> one uint8 grid image."""
+    if getattr(images, "dtype", None) in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64) or (
+            isinstance(images, np.ndarray) and images.dtype.kind in "iu"):
+        try:  # integer grey levels (digits 0..16, uint8 0..255) are scaled to [0, 1] first
+            images = data.to_unit(torch.as_tensor(images))
+        except ValueError as e:
+            raise ValueError(f"images of integer grey levels are scaled by data.to_unit, which says: {e}") from None
     imgs = to_uint8(images)
     if imgs.ndim != 2 or imgs.shape[0] == 0:
         raise ValueError(f"images must be [n, side*side] with n >= 1, got {list(imgs.shape)}")

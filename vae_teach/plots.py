@@ -371,8 +371,7 @@ def amortisation(per_x, amortised, floor):
     fig, (ax_s, ax_c) = _fig(10.5, 4.2, 2)
     for fit, colour, label in [(per_x, "C1", "per-x fits"), (amortised, "C0", "encoder")]:
         steps, _, gaps = zip(*fit.trace, strict=True)
-        total = steps[-1]
-        ax_s.plot(np.asarray(steps) / total, gaps, colour, label=f"{label} ({total} steps in all)")
+        ax_s.plot(np.asarray(steps) / fit.steps, gaps, colour, label=f"{label} ({fit.steps} steps in all)")
     ax_s.axhline(floor, color="k", ls=":", label="best diagonal q (floor)")
     ax_s.set(title="quality on the 200 new points", xlabel="fraction of the method's run",
              ylabel="mean KL(q || p(z|x))  (nats)", ylim=(floor - 0.2, floor + 1.5))

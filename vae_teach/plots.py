@@ -402,16 +402,34 @@ def elbo_gap_sweep(shifts, elbos, kls, log_px):
     return fig
 
 
-def bound_against_samples(n_samples, panels, log_px, title):
-    """03 IWAE: {name: (mean [K], sd [K], colour)} of a bound against n_samples (log2 axis), with log p(x)."""
+def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=None):
+    """03 IWAE: {name: (mean [K], sd [K], colour)} of a bound against n_samples (log2 axis), log p(x), {label: y}."""
     fig, (ax,) = _fig(6.5, 4)
     for name, (mean, sd, colour) in panels.items():
         mean, sd = _np(mean), _np(sd)
         ax.fill_between(n_samples, mean - sd, mean + sd, alpha=0.2, color=colour)
         ax.plot(n_samples, mean, "o-", color=colour, label=f"{name} (± 1 sd over repeats)")
     ax.axhline(float(log_px), color="k", lw=2, label="log p(x)")
+    for label, y in (lines or {}).items():
+        ax.axhline(float(y), color="grey", ls=":", label=label)
+    if ylim is not None:
+        ax.set_ylim(float(ylim[0]), float(ylim[1]))
     ax.set_xscale("log", base=2)
     ax.set(xlabel="S, samples from q per data point", ylabel="bound on log p(x)  (nats)", title=title)
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def two_peaks(grid, named, means, gap_by_mean, log2):
+    """03 §5: a two-peaked posterior with Gaussians {label: density [G]} (left); the best gap per mean (right)."""
+    fig, (ax, ax_gap) = _fig(10.5, 4, 2)
+    curves_panel(ax, grid, named, "a two-peaked posterior and Gaussian q's")
+    ax.set_xlim(-3.5, 3.5)
+    ax_gap.plot(_np(means), _np(gap_by_mean), color="tab:red", lw=2, label="best gap for this mean")
+    ax_gap.axhline(log2, color="grey", ls=":", label="log 2")
+    ax_gap.set(xlabel="mean of q (its sd chosen best for each mean)", ylabel="gap  log p(x) − ELBO  (nats)",
+               ylim=(0, 6), title="no Gaussian q closes the gap")
+    ax_gap.legend(fontsize=8)
     fig.tight_layout()
     return fig

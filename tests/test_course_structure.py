@@ -254,7 +254,7 @@ def _readme_rows():
     for line in readme.splitlines():
         m = re.match(r"^\|\s*\[[^\]]*\]\(notebooks/(\d\d_[\w]+\.ipynb)\)", line)
         if m:
-            rows[m[1]] = [col.strip() for col in line.strip().strip("|").split("|")]
+            rows[m[1]] = [col.strip() for col in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
     return readme, rows
 
 
@@ -268,26 +268,25 @@ def test_readme_map_lists_exactly_the_notebooks_in_order():
         assert _plain(question) in _plain(row), f"README row for {p.name} should quote its title question {question!r}"
 
 
-def test_readme_minutes_are_the_notebooks_minutes():
-    _, rows = _readme_rows()
-    main_total = 0
-    for p in NOTEBOOKS:
-        cols = rows[p.name]
-        assert len(cols) == 4, f"README row for {p.name}: notebook | question | main path | going deeper, got {cols}"
-        main, deeper = cols[2], cols[3]
-        stated = re.search(r"\*\*Time:\*\* about (\d+) minutes", _cells(p)[0]["source"])
-        assert stated and re.fullmatch(rf"{stated[1]} min", main), (
-            f"{p.name}: README says {main!r} for the main path, the title cell says "
-            f"{stated[0] if stated else 'nothing'!r}"
-        )
-        gd = [GOING_DEEPER.fullmatch(h) for _, h in _headings(p)]
-        gd = [m[1] for m in gd if m]
-        want = f"{gd[0]} min" if gd else "—"
-        assert deeper == want, f"{p.name}: README's going-deeper column says {deeper!r}, the notebook says {want!r}"
-        if p.name[:2] != "00":
-            main_total += int(stated[1])
-    assert main_total <= MAIN_PATH_MINUTES_01_08, (
-        f"the main path of 01–08 takes {main_total} min by the README, budget {MAIN_PATH_MINUTES_01_08}"
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_readme_minutes_are_the_notebooks_minutes(path):
+    cols = _readme_rows()[1][path.name]
+    assert len(cols) == 4, f"README row for {path.name}: notebook | question | main path | going deeper, got {cols}"
+    main, deeper = cols[2], cols[3]
+    stated = re.search(r"\*\*Time:\*\* about (\d+) minutes", _cells(path)[0]["source"])
+    assert stated and main == f"{stated[1]} min", (
+        f"{path.name}: README says {main!r} for the main path, the title cell says {stated[0] if stated else None!r}"
+    )
+    gd = [m[1] for m in (GOING_DEEPER.fullmatch(h) for _, h in _headings(path)) if m]
+    want = f"{gd[0]} min" if gd else "—"
+    assert deeper == want, f"{path.name}: README's going-deeper column says {deeper!r}, the notebook says {want!r}"
+
+
+def test_readme_main_path_of_01_to_08_fits_the_budget():
+    rows = _readme_rows()[1]
+    total = sum(int(re.match(r"(\d+) min", rows[p.name][2])[1]) for p in NOTEBOOKS if p.name[:2] != "00")
+    assert total <= MAIN_PATH_MINUTES_01_08, (
+        f"the main path of 01–08 takes {total} min by the README, budget {MAIN_PATH_MINUTES_01_08}"
     )
 
 

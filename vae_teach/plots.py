@@ -268,7 +268,9 @@ def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
 
 def mean_and_draws(mean_image, draws, side=28):
     """01 §1: a likelihood's mean image π(z) beside draws x ~ p(x|z) for the same z."""
-    fig, (ax_mean, ax_draws) = _fig(10, 3.2, 2)
+    fig = new_figure(10, 3.2, dpi=100)
+    grid = fig.add_gridspec(1, 2, width_ratios=[1, len(draws)])
+    ax_mean, ax_draws = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     ax_mean.imshow(_np(mean_image).reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
     ax_mean.set_title("π(z): the likelihood's mean")
     ax_draws.imshow(image_grid(draws, ncol=len(draws), pad=2, pad_value=128), cmap="gray_r")

@@ -1,5 +1,6 @@
 """The course's shape: stripped notebooks, the notebook skeleton, the README map, and a side-effect-free package."""
 
+import ast
 import json
 import re
 import subprocess
@@ -42,6 +43,17 @@ def test_notebook_title_names_its_question(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_title_cell_has_the_skeleton_strings(path):
+    title = _cells(path)[0]["source"]
+    for words in ("**Short answer.**", "**In this notebook you will:**", "**Before this:**"):
+        assert words in title, f"{path.name}: the title cell needs the exact words {words!r}"
+    before = next(line for line in title.splitlines() if "**Before this:**" in line)
+    assert re.search(r"\*\*Time:\*\* about \d+ minutes", before), (
+        f"{path.name}: the '**Before this:**' line must end with '**Time:** about N minutes', got {before!r}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_ends_with_link_to_next(path):
     last = _cells(path)[-1]
     i = NOTEBOOKS.index(path)
@@ -49,18 +61,181 @@ def test_notebook_ends_with_link_to_next(path):
     assert last["cell_type"] == "markdown" and f"]({target})" in last["source"], (
         f"{path.name}: the last cell must be markdown with a link to {target}"
     )
+    if i + 1 < len(NOTEBOOKS):
+        assert re.search(rf"\[Next: [^\]]+\]\({re.escape(target)}\)", last["source"]), (
+            f"{path.name}: the last cell's link must read '[Next: …]({target})'"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=lambda p: p.name)
 def test_numbered_notebook_has_checks_exercises_summary_references(path):
     cells = _cells(path)
     code = [c["source"] for c in cells if c["cell_type"] == "code"]
-    text = "\n".join(c["source"] for c in cells if c["cell_type"] == "markdown")
     checks = [s for s in code if s.lstrip().startswith("# check:")]
     assert checks and all("assert " in s for s in checks), f"{path.name}: needs '# check:' cells, each with an assert"
     assert any("exercises.check_" in s for s in code), f"{path.name}: needs a 'Try it' exercise with a checker"
-    for heading in ("Try it", "Summary", "References"):
-        assert re.search(rf"^##+ .*{heading}", text, re.M), f"{path.name}: missing a '{heading}' section"
+
+
+# --- the skeleton: one set of words and one order for every notebook (TEAM.md, issue 11 item 7) -----------------
+GOING_DEEPER = re.compile(r"## Going deeper \(optional, about (\d+) min\)")
+FIXED_HEADINGS = ("## Try it", "## Summary", "## References")
+
+
+def _headings(path):
+    """Every level-2 heading as (cell index, text), in order; '##' inside code fences is ignored."""
+    out = []
+    for i, c in enumerate(_cells(path)):
+        if c["cell_type"] != "markdown":
+            continue
+        text = re.sub(r"```.*?```", "", c["source"], flags=re.S)
+        out += [(i, line.rstrip()) for line in text.splitlines() if re.match(r"##(?!#)", line)]
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_sections_follow_the_skeleton(path):
+    heads = _headings(path)
+    kinds = []
+    for i, h in heads:
+        numbered = re.fullmatch(r"## (\d+) · \S.*", h)
+        if numbered:
+            kinds.append(("section", int(numbered[1])))
+        elif GOING_DEEPER.fullmatch(h):
+            kinds.append(("deeper", 0))
+        elif h in FIXED_HEADINGS:
+            kinds.append((h, 0))
+        else:
+            pytest.fail(f"{path.name} cell {i}: heading {h!r} is none of '## N · Title', "
+                        f"'## Going deeper (optional, about M min)', {', '.join(map(repr, FIXED_HEADINGS))}")
+    numbers = [n for k, n in kinds if k == "section"]
+    assert numbers == list(range(1, len(numbers) + 1)), f"{path.name}: sections must be numbered 1, 2, …: {numbers}"
+    order = [k for k, _ in kinds if k != "section"]
+    expected = (["deeper"] if "deeper" in order else []) + [h for h in FIXED_HEADINGS if h in order]
+    assert order == expected, f"{path.name}: after the numbered sections the order is {expected}, got {order}"
+    for h in FIXED_HEADINGS[path.name[:2] == "00":]:  # 00 has no exercises
+        assert h in order, f"{path.name}: missing the heading {h!r}"
+    last_section = max((j for j, (k, _) in enumerate(kinds) if k == "section"), default=-1)
+    assert all(k != "section" for k, _ in kinds[last_section + 1:]) and (
+        last_section < 0 or all(k == "section" for k, _ in kinds[:last_section + 1])
+    ), f"{path.name}: the numbered sections come first, then Going deeper, Try it, Summary, References"
+
+
+SETUP_TAIL = (
+    "SEED = 0",
+    "gen = torch.Generator().manual_seed(SEED)",
+    "torch.set_num_threads(1)",
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_canonical_setup_cell(path):
+    cells = _cells(path)
+    setup = cells[1]
+    lines = [line for line in setup["source"].splitlines() if line.strip()]
+    assert setup["cell_type"] == "code" and lines and lines[0] in ("%matplotlib inline", "%matplotlib widget"), (
+        f"{path.name}: cell 1 must be the setup cell and start with '%matplotlib inline'"
+    )
+    positions = []
+    for start in SETUP_TAIL:
+        hit = [j for j, line in enumerate(lines) if line.startswith(start)]
+        assert hit, f"{path.name}: the setup cell (cell 1) needs a line starting {start!r}"
+        positions.append(hit[0])
+    assert positions == sorted(positions), f"{path.name}: the setup cell ends with {SETUP_TAIL} in that order"
+    imports = [j for j, line in enumerate(lines) if re.match(r"(import|from) \S", line)]
+    assert imports and max(imports) < positions[0], f"{path.name}: every import of the setup cell comes before SEED"
+    if "import math" in setup["source"]:
+        assert lines[1] == "import math", f"{path.name}: the setup cell's order is %matplotlib, import math, …"
+    for j, c in enumerate(cells[2:], start=2):
+        if c["cell_type"] == "code":
+            assert not re.search(r"^SEED\s*=|^%matplotlib", c["source"], re.M), (
+                f"{path.name} cell {j}: SEED and %matplotlib belong to the setup cell only"
+            )
+
+
+MAX_CODE_LINES = 30
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_are_short(path):
+    long = [(i, len(c["source"].rstrip().splitlines())) for i, c in enumerate(_cells(path))
+            if c["cell_type"] == "code" and len(c["source"].rstrip().splitlines()) > MAX_CODE_LINES]
+    assert not long, f"{path.name}: code cells over {MAX_CODE_LINES} lines (cell, lines): {long}"
+
+
+PLOTTING = re.compile(r"\bplt\.|\.imshow\(|\.plot\(|\.scatter\(|\.set_title\(|\.subplots\(|\bFigure\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_plotting_functions_defined_in_notebooks(path):
+    for i, c in enumerate(_cells(path)):
+        if c["cell_type"] != "code":
+            continue
+        src = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in c["source"].splitlines())
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                body = ast.get_source_segment(src, node) or ""
+                name = getattr(node, "name", "lambda")
+                assert not re.match(r"(show|plot|draw)_", name) and not PLOTTING.search(body), (
+                    f"{path.name} cell {i}: '{name}' draws a figure; plotting helpers live in vae_teach.plots"
+                )
+
+
+GREY_MAPS = {"gray", "grey", "Greys", "Greys_r", "binary", "binary_r", "gist_gray", "gist_yarg", "bone", "gray_r"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_colour_map_for_digit_images(path):
+    for i, c in enumerate(_cells(path)):
+        if c["cell_type"] != "code":
+            continue
+        for cmap in re.findall(r"cmap\s*=\s*[\"']([\w]+)[\"']", c["source"]):
+            assert cmap not in GREY_MAPS - {"gray_r"}, (
+                f"{path.name} cell {i}: digit images use cmap='gray_r', not {cmap!r}"
+            )
+        for call in re.finditer(r"\.imshow\((.*?)\)\s*$", c["source"], re.M):
+            if re.search(r"image_grid|images|digits|recon|samples|draws", call[1]):
+                assert re.search(r"cmap\s*=\s*[\"']gray_r[\"']", call[1]), (
+                    f"{path.name} cell {i}: a digit image shown without cmap='gray_r': {call[0][:80]!r}"
+                )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_explorers_are_shown_as_the_last_line_of_a_cell(path):
+    for i, c in enumerate(_cells(path)):
+        if c["cell_type"] == "code":
+            assert not re.search(r"display\([^)]*(explorer|\.widget\b)", c["source"], re.I), (
+                f"{path.name} cell {i}: show an explorer as the last line of its cell, not through display(…)"
+            )
+
+
+def _words(markdown):
+    """Words as a reader meets them: whitespace-separated tokens, display maths and table rules left out."""
+    text = re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S)
+    tokens = text.split()
+    return sum(1 for t in tokens if re.search(r"[^\W_]", t))
+
+
+def main_path_words(path):
+    """Words in the markdown before 'Going deeper' (or before 'Try it' when there is no Going deeper)."""
+    total = 0
+    for c in _cells(path):
+        if c["cell_type"] != "markdown":
+            continue
+        stop = re.search(r"^## (Going deeper|Try it|Summary)\b", c["source"], re.M)
+        total += _words(c["source"][: stop.start()] if stop else c["source"])
+        if stop:
+            break
+    return total
+
+
+WORD_BUDGET = {"00": 900}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_main_path_is_short(path):
+    budget = WORD_BUDGET.get(path.name[:2], 1300)
+    words = main_path_words(path)
+    assert words <= budget, f"{path.name}: {words} words of markdown before Going deeper, budget {budget}"
 
 
 def _plain(text):
@@ -70,20 +245,49 @@ def _plain(text):
     return " ".join(text.split())
 
 
-def test_readme_map_lists_exactly_the_notebooks_in_order():
+MAIN_PATH_MINUTES_01_08 = 210
+
+
+def _readme_rows():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.splitlines():
+        m = re.match(r"^\|\s*\[[^\]]*\]\(notebooks/(\d\d_[\w]+\.ipynb)\)", line)
+        if m:
+            rows[m[1]] = [col.strip() for col in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+    return readme, rows
+
+
+def test_readme_map_lists_exactly_the_notebooks_in_order():
+    readme, rows = _readme_rows()
     listed = re.findall(r"^\|\s*\[[^\]]*\]\(notebooks/(\d\d_[\w]+\.ipynb)\)", readme, re.M)
     assert listed == [p.name for p in NOTEBOOKS], f"README map lists {listed}, folder has {[p.name for p in NOTEBOOKS]}"
     for p in NOTEBOOKS:  # the map's question matches the notebook's title
         question = _cells(p)[0]["source"].splitlines()[0].split(" · ", 1)[1]
         row = next(line for line in readme.splitlines() if f"(notebooks/{p.name})" in line)
         assert _plain(question) in _plain(row), f"README row for {p.name} should quote its title question {question!r}"
-        minutes = re.search(r"\|\s*(\d+)\s*min\s*\|\s*$", row)
-        assert minutes, f"README row for {p.name} needs a minutes column"
-        stated = re.search(r"\*\*Time:\*\* about (\d+) minutes", _cells(p)[0]["source"])
-        assert stated and stated[1] == minutes[1], (
-            f"{p.name}: its title cell should say '**Time:** about {minutes[1]} minutes', as the README map does"
-        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_readme_minutes_are_the_notebooks_minutes(path):
+    cols = _readme_rows()[1][path.name]
+    assert len(cols) == 4, f"README row for {path.name}: notebook | question | main path | going deeper, got {cols}"
+    main, deeper = cols[2], cols[3]
+    stated = re.search(r"\*\*Time:\*\* about (\d+) minutes", _cells(path)[0]["source"])
+    assert stated and main == f"{stated[1]} min", (
+        f"{path.name}: README says {main!r} for the main path, the title cell says {stated[0] if stated else None!r}"
+    )
+    gd = [m[1] for m in (GOING_DEEPER.fullmatch(h) for _, h in _headings(path)) if m]
+    want = f"{gd[0]} min" if gd else "—"
+    assert deeper == want, f"{path.name}: README's going-deeper column says {deeper!r}, the notebook says {want!r}"
+
+
+def test_readme_main_path_of_01_to_08_fits_the_budget():
+    rows = _readme_rows()[1]
+    total = sum(int(re.match(r"(\d+) min", rows[p.name][2])[1]) for p in NOTEBOOKS if p.name[:2] != "00")
+    assert total <= MAIN_PATH_MINUTES_01_08, (
+        f"the main path of 01–08 takes {total} min by the README, budget {MAIN_PATH_MINUTES_01_08}"
+    )
 
 
 def test_no_sys_path_edits_anywhere():

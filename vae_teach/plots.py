@@ -238,3 +238,208 @@ class RasterAxes:
         arm = arm[np.abs(arm) > radius]  # cross-hair ticks outside the disc
         self._put(img, c + arm, np.full_like(arm, r), outline)
         self._put(img, np.full_like(arm, c), r + arm, outline)
+
+
+# notebooks 00–03
+def _fig(width, height, ncols=1):
+    """A pyplot-free Figure with 1 or 2 axes side by side (the course's ≤ 2 panels per row)."""
+    fig = new_figure(width, height, dpi=100)
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    return fig, axes
+
+
+def _np(t):
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+
+
+def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
+    """01 §1: sprites x [n, side²] (left, numbered) beside their causes z (right: position, shape, scale)."""
+    fig, (ax_img, ax_z) = _fig(10, 4.4, 2)
+    ax_img.imshow(image_grid(images, ncol=ncol, pad=2, pad_value=128), cmap="gray_r")
+    for i in range(len(images)):
+        ax_img.text(2 + (side + 2) * (i % ncol) + 1, 2 + (side + 2) * (i // ncol) + 5, str(i + 1), color="C3",
+                    fontsize=8)
+    ax_img.set(title=f"x: {len(images)} sprites drawn from the process", xlabel="pixel column", ylabel="pixel row")
+    for s, name in enumerate(shape_names):
+        pick = _np(causes["shape"]) == s
+        ax_z.scatter(_np(causes["pos_x"])[pick], _np(causes["pos_y"])[pick], s=2000 * _np(causes["scale"])[pick] ** 2,
+                     alpha=0.6, label=name)
+    for i in range(len(images)):
+        ax_z.annotate(str(i + 1), (float(causes["pos_x"][i]), float(causes["pos_y"][i])), fontsize=8, ha="center",
+                      va="center")
+    ax_z.set(xlim=(0, 1), ylim=(1, 0), title="z: the causes of the same images",
+             xlabel="pos_x: centre, fraction of image width", ylabel="pos_y: centre, fraction of image height")
+    ax_z.legend(title="shape (marker size = scale)", loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mean_and_draws(mean_image, draws, side=28):
+    """01 §1: a likelihood's mean image π(z) beside draws x ~ p(x|z) for the same z."""
+    fig = new_figure(10, 3.2, dpi=100)
+    grid = fig.add_gridspec(1, 2, width_ratios=[1, len(draws)])
+    ax_mean, ax_draws = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+    ax_mean.imshow(_np(mean_image).reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+    ax_mean.set_title("π(z): the likelihood's mean")
+    ax_draws.imshow(image_grid(draws, ncol=len(draws), pad=2, pad_value=128), cmap="gray_r")
+    ax_draws.set_title(f"{len(draws)} draws x ~ p(x | z), the same z")
+    for ax in (ax_mean, ax_draws):
+        ax.set(xlabel="pixel column", ylabel="pixel row")
+    fig.tight_layout()
+    return fig
+
+
+def ancestral_linear(z, x, W, b):
+    """01 §2: step 1, a histogram of z ~ N(0, 1); step 2, x ~ N(W z + b, τ² I) in 2-D coloured by its z."""
+    fig, (ax_z, ax_x) = _fig(10, 4, 2)
+    z, x = _np(z)[:, 0], _np(x)
+    ax_z.hist(z, bins=30, density=True, color="grey", alpha=0.7, label=f"{len(z)} draws")
+    zz = np.linspace(z.min(), z.max(), 200)
+    ax_z.plot(zz, np.exp(-zz**2 / 2) / math.sqrt(2 * math.pi), "k", label="p(z) = N(0, 1)")
+    ax_z.set(title="step 1: the cause z ~ p(z)", xlabel="z", ylabel="density (per unit z)")
+    ax_z.legend(fontsize=8)
+    sc = ax_x.scatter(x[:, 0], x[:, 1], c=z, cmap="coolwarm", s=8)
+    line = zz[:, None] @ _np(W).T + _np(b)
+    ax_x.plot(line[:, 0], line[:, 1], "k--", lw=1, label="W z + b (noise-free)")
+    ax_x.set(title="step 2: x ~ N(W z + b, τ² I), coloured by its z", xlabel="x₁", ylabel="x₂")
+    ax_x.legend(loc="upper left", fontsize=8)
+    fig.colorbar(sc, ax=ax_x, label="z")
+    fig.tight_layout()
+    return fig
+
+
+def joint_and_evidence(z, x, xs, px):
+    """01 §2: ancestral samples (z, x) of the 1-D model beside a histogram of x and the exact p(x)."""
+    fig, (ax_j, ax_m) = _fig(10, 4, 2)
+    ax_j.scatter(_np(z)[:, 0], _np(x)[:, 0], s=3, alpha=0.4)
+    ax_j.set(title="ancestral samples (z, x): x = z² + noise", xlabel="z (cause)", ylabel="x (observation)")
+    ax_m.hist(_np(x)[:, 0], bins=60, range=(float(xs[0]), float(xs[-1])), density=True, color="grey", alpha=0.7,
+              label=f"{len(x)} draws of x")
+    ax_m.plot(_np(xs), _np(px), "k", label="p(x) = ∫ p(x|z) p(z) dz")
+    ax_m.set(title="what we observe: x alone, p(x)", xlabel="x", ylabel="density (per unit x)")
+    ax_m.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def curves_panel(ax, grid, curves, title, xlabel="z", ylabel="density (per unit z)"):
+    """Draw named curves {label: values [G]} over grid [G] on ax; styles cycle prior, likelihood, posterior."""
+    for (label, values), style in zip(curves.items(), [{}, {"ls": "--"}, {"lw": 2.5}, {"ls": ":"}] * 3,
+                                      strict=False):
+        ax.plot(_np(grid), _np(values), label=label, **style)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def curves(grid, panels, xlabel="z", ylabel="density (per unit z)", ylim=None, width=10, height=4):
+    """One or two panels {title: {label: values [G]}} of curves over grid [G]."""
+    fig, axes = _fig(width if len(panels) == 2 else width * 0.65, height, len(panels))
+    for ax, (title, named) in zip(axes, panels.items(), strict=True):
+        curves_panel(ax, grid, named, title, xlabel, ylabel)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+    fig.tight_layout()
+    return fig
+
+
+def naive_mc_error(sample_sizes, rel_err, nats_short):
+    """01 §4: relative error of p̂(x) (log-log) and how far log p̂(x) falls short (symlog, nats), one line per J."""
+    fig, (ax_r, ax_n) = _fig(10.5, 4.2, 2)
+    for j in rel_err:
+        ax_r.loglog(sample_sizes, rel_err[j], "o-", label=f"J = {j}")
+        ax_n.plot(sample_sizes, nats_short[j], "o-", label=f"J = {j}")
+    ax_r.loglog(sample_sizes, [1 / math.sqrt(s) for s in sample_sizes], "k:", label="1/√S")
+    ax_r.set(title="relative error of p̂(x)", xlabel="prior samples S", ylabel="median |p̂(x)/p(x) − 1|")
+    ax_n.set_xscale("log")
+    ax_n.set_yscale("symlog", linthresh=0.1)
+    ax_n.set_ylim(bottom=-0.2)  # a few hundredths below zero is noise around an accurate estimate
+    ax_n.axhline(0, color="k", lw=0.8)
+    ax_n.set(title="how far log p̂(x) falls short", xlabel="prior samples S",
+             ylabel="median log p(x) − log p̂(x)  (nats, symlog)")
+    for ax in (ax_r, ax_n):
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def posterior_ellipse(za, zb, prior_density, post_density, z_true, title):
+    """02 §2: contours of the prior and of a 2-D posterior on a grid, with the true cause."""
+    fig, (ax,) = _fig(5.5, 5)
+    ax.contour(_np(za), _np(zb), _np(prior_density), levels=4, colors="grey", linestyles="dotted")
+    ax.contour(_np(za), _np(zb), _np(post_density), levels=5, colors="C2")
+    ax.plot(*_np(z_true), "r*", ms=12, label="the true cause z")
+    ax.plot([], [], color="grey", ls="dotted", label="prior p(z)")
+    ax.plot([], [], color="C2", label="posterior p(z | x)")
+    ax.set(title=title, xlabel="z₁", ylabel="z₂", aspect="equal")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def amortisation(per_x, amortised, floor):
+    """02 §5: mean gap against the fraction of each method's own run, and total seconds for many batches."""
+    fig, (ax_s, ax_c) = _fig(10.5, 4.2, 2)
+    for fit, colour, label in [(per_x, "C1", "per-x fits"), (amortised, "C0", "encoder")]:
+        steps, _, gaps = zip(*fit.trace, strict=True)
+        ax_s.plot(np.asarray(steps) / fit.steps, gaps, colour, label=f"{label} ({fit.steps} steps in all)")
+    ax_s.axhline(floor, color="k", ls=":", label="best diagonal q (floor)")
+    ax_s.set(title="quality on the 200 new points", xlabel="fraction of the method's run",
+             ylabel="mean KL(q || p(z|x))  (nats)", ylim=(floor - 0.2, floor + 1.5))
+    ax_s.legend(fontsize=8, loc="upper right")
+    batches = np.arange(0, 31)
+    ax_c.plot(batches, batches * per_x.seconds, "C1", label="per-x: all the steps again for every batch")
+    ax_c.plot(batches, amortised.seconds + batches * amortised.new_x_seconds, "C0",
+              label="encoder: train once, then one pass per batch")
+    ax_c.set(title="cost of q for many batches of 200 new x", xlabel="batches of 200 new data points",
+             ylabel="total seconds (this machine, 1 thread)")
+    ax_c.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def elbo_gap_sweep(shifts, elbos, kls, log_px):
+    """03 §5: ELBO and ELBO + KL(q‖p(z|x)) as q's mean moves, against the fixed log p(x)."""
+    fig, (ax,) = _fig(6.5, 4)
+    shifts, elbos, kls = _np(shifts), _np(elbos), _np(kls)
+    ax.axhline(float(log_px), color="k", lw=2, label="log p(x)  (exact)")
+    ax.plot(shifts, elbos, color="tab:blue", lw=2, label="ELBO")
+    ax.plot(shifts, elbos + kls, ":", color="tab:orange", lw=3, label="ELBO + KL(q || p(z|x))")
+    ax.fill_between(shifts, elbos, float(log_px), color="tab:red", alpha=0.15, label="gap = log p(x) − ELBO")
+    ax.set(xlabel="shift of q's mean from the posterior mean (posterior sds)", ylabel="nats",
+           title="The ELBO falls below log p(x) by exactly the KL")
+    ax.legend(loc="lower center", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=None):
+    """03 IWAE: {name: (mean [K], sd [K], colour)} of a bound against n_samples (log2 axis), log p(x), {label: y}."""
+    fig, (ax,) = _fig(6.5, 4)
+    for name, (mean, sd, colour) in panels.items():
+        mean, sd = _np(mean), _np(sd)
+        ax.fill_between(n_samples, mean - sd, mean + sd, alpha=0.2, color=colour)
+        ax.plot(n_samples, mean, "o-", color=colour, label=f"{name} (± 1 sd over repeats)")
+    ax.axhline(float(log_px), color="k", lw=2, label="log p(x)")
+    for label, y in (lines or {}).items():
+        ax.axhline(float(y), color="grey", ls=":", label=label)
+    if ylim is not None:
+        ax.set_ylim(float(ylim[0]), float(ylim[1]))
+    ax.set_xscale("log", base=2)
+    ax.set(xlabel="S, samples from q per data point", ylabel="bound on log p(x)  (nats)", title=title)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def two_peaks(grid, named, means, gap_by_mean, log2):
+    """03 §5: a two-peaked posterior with Gaussians {label: density [G]} (left); the best gap per mean (right)."""
+    fig, (ax, ax_gap) = _fig(10.5, 4, 2)
+    curves_panel(ax, grid, named, "a two-peaked posterior and Gaussian q's")
+    ax.set_xlim(-3.5, 3.5)
+    ax_gap.plot(_np(means), _np(gap_by_mean), color="tab:red", lw=2, label="best gap for this mean")
+    ax_gap.axhline(log2, color="grey", ls=":", label="log 2")
+    ax_gap.set(xlabel="mean of q (its sd chosen best for each mean)", ylabel="gap  log p(x) − ELBO  (nats)",
+               ylim=(0, 6), title="no Gaussian q closes the gap")
+    ax_gap.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -69,6 +69,30 @@ class LinearGaussian:
         noise = torch.randn(n, self.d, generator=generator, dtype=self.W.dtype)
         return z, z @ self.W.T + self.b + self.sigma * noise
 
+    @property
+    def tau(self) -> float:
+        """The observation noise τ of x | z ~ N(W z + b, τ² I) (the course's name; stored as ``sigma``)."""
+        return self.sigma
+
+    def expected_log_lik(self, mu: torch.Tensor, sigma: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """E_q[log p(x|z)] for q = N(mu, diag sigma²), in closed form (notebook 03 §2): [n, k], [n, k], [n, d] -> [n].
+
+        The reconstruction term of the ELBO (AEVB eq. 3, 7) with no sampling: writing z = mu + sigma ⊙ ε,
+        E||x - W z - b||² = ||x - W mu - b||² + Σ_j sigma_j² ||W_:j||², so
+        E_q[log p(x|z)] = -d/2 log(2π τ²) - (||x - W mu - b||² + Σ_j sigma_j² ||W_:j||²) / (2 τ²).
+        """
+        x = self._x(x)
+        mu, sigma = torch.as_tensor(mu, dtype=self.W.dtype), torch.as_tensor(sigma, dtype=self.W.dtype)
+        if mu.shape != (x.shape[0], self.k) or sigma.shape != mu.shape:
+            raise ValueError(
+                f"mu and sigma must both be [n, k] = [{x.shape[0]}, {self.k}] to match x, "
+                f"got mu {_shape(mu)} and sigma {_shape(sigma)}"
+            )
+        if not torch.all(sigma >= 0):
+            raise ValueError(f"sigma must be >= 0 everywhere, got a minimum of {sigma.min().item():.3g}")
+        squared = ((x - mu @ self.W.T - self.b) ** 2).sum(-1) + (sigma**2 * (self.W**2).sum(0)).sum(-1)
+        return -0.5 * self.d * math.log(2 * math.pi * self.sigma**2) - squared / (2 * self.sigma**2)
+
     @classmethod
     def fit_ppca(cls, x: torch.Tensor, k: int, ddof: int = 0) -> LinearGaussian:
         """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop eq. 7-8)."""
@@ -114,6 +138,11 @@ class Nonlinear1D:
         self.n_grid = _count("n_grid", n_grid, minimum=3)
         self.grid = torch.linspace(-self.z_limit, self.z_limit, self.n_grid, dtype=torch.float64)
         self.d = self.k = 1
+
+    @property
+    def tau(self) -> float:
+        """The observation noise τ of x | z ~ N(f(z), τ²) (the course's name; stored as ``sigma``)."""
+        return self.sigma
 
     def __repr__(self) -> str:
         name = getattr(self.f, "__name__", repr(self.f))

@@ -242,7 +242,8 @@ def test_a_code_constant_does_not_make_an_approximate_claim_true():
     assert any("'50'" in line for line in mismatches([_md(FIXTURE_07_MD), code_07]))
     assert any("'0.1'" in line for line in mismatches([_md(FIXTURE_04_MD), code_04]))
     # an exact setting quoted exactly still matches its code constant
-    assert mismatches([_md("We set the noise to 0.1 and train for 12 s."), code_04 | {"source": "t = 12\n" + code_04["source"]}]) == []
+    exact = _md("We set the noise to 0.1 and train for 12 s.")
+    assert mismatches([exact, code_04 | {"source": "t = 12\n" + code_04["source"]}]) == []
 
 
 def test_the_corrected_texts_pass():

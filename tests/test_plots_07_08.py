@@ -85,6 +85,18 @@ def test_grid_steps_against_a_loop():
     assert np.allclose(got.numpy(), want)
 
 
+def test_grid_step_pairs_name_the_cells_grid_steps_compares():
+    n = 4
+    images = torch.randn(n * n, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    pairs = latent.grid_step_pairs(n)
+    assert pairs.shape == (2 * n * (n - 1), 2)
+    assert torch.allclose(latent.grid_steps(images), (images[pairs[:, 0]] - images[pairs[:, 1]]).norm(dim=1))
+    rows, cols = pairs // n, pairs % n  # every pair is side by side: one step across or one step down
+    assert ((rows[:, 1] - rows[:, 0]) + (cols[:, 1] - cols[:, 0]) == 1).all()
+    with pytest.raises(ValueError, match="n must be"):
+        latent.grid_step_pairs(1)
+
+
 def test_grid_steps_is_zero_on_a_constant_grid_and_rejects_non_grids():
     assert latent.grid_steps(torch.ones(9, 3)).abs().max() == 0
     for bad in (torch.ones(8, 3), torch.ones(1, 3), torch.ones(9)):

@@ -110,6 +110,16 @@ def grid_steps(images) -> torch.Tensor:
     return torch.cat([across.flatten(), down.flatten()])
 
 
+def grid_step_pairs(n: int) -> torch.Tensor:
+    """The cell pairs that grid_steps compares, in its order: -> [2n(n-1), 2] indices into the n×n grid's rows."""
+    if not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    cell = torch.arange(n * n).view(n, n)
+    across = torch.stack([cell[:, :-1].flatten(), cell[:, 1:].flatten()], dim=1)
+    down = torch.stack([cell[:-1].flatten(), cell[1:].flatten()], dim=1)
+    return torch.cat([across, down])
+
+
 @torch.no_grad()
 def decoder_samples(model, z, n_samples: int, generator: torch.Generator) -> torch.Tensor:
     """Draws x ~ p_θ(x|z) for each code, scaled to [0, 1] for display: z [n, J] -> [n_samples, n, D].

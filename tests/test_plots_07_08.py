@@ -1,5 +1,7 @@
 """Tests for the figure and latent-map helpers of notebooks 07–08 (plots.py and latent.py, '# notebooks 07–08')."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -153,3 +155,22 @@ def test_codes_inside_against_scipy_mahalanobis():
     assert latent.codes_inside(far, torch.full((2, 2), 0.1)).tolist() == [0, 0]
     with pytest.raises(ValueError, match="sigma must be positive"):
         latent.codes_inside(far, torch.zeros(2, 2))
+
+
+def test_rate_split_adds_up_to_the_closed_form_rate_and_bounds_the_information():
+    g = torch.Generator().manual_seed(5)
+    mu = torch.randn(200, 3, generator=g, dtype=torch.float64)
+    sigma = 0.3 + 0.5 * torch.rand(200, 3, generator=g, dtype=torch.float64)
+    rate, info, mismatch = latent.rate_split(mu, sigma, 50, torch.Generator().manual_seed(0), chunk=777)
+    closed = float((0.5 * (mu**2 + sigma**2 - 1 - torch.log(sigma**2))).sum(1).mean())  # appendix B
+    assert abs(rate - closed) < 0.05 * closed, (rate, closed)
+    assert rate == pytest.approx(info + mismatch)
+    assert 0 < info <= math.log(200) + 1e-9 and mismatch > -0.05
+
+
+def test_rate_split_information_is_zero_when_every_code_is_the_same():
+    mu, sigma = torch.zeros(50, 2), torch.ones(50, 2)  # q(z|x) = p(z) for every x: no information, no mismatch
+    rate, info, mismatch = latent.rate_split(mu, sigma, 20, torch.Generator().manual_seed(1))
+    assert abs(rate) < 1e-5 and abs(info) < 1e-5 and abs(mismatch) < 1e-5
+    with pytest.raises(ValueError, match="n_samples"):
+        latent.rate_split(mu, sigma, 0, torch.Generator())

@@ -170,3 +170,28 @@ def codes_inside(mu, sigma, nsig: float = 2.0) -> torch.Tensor:
         raise ValueError(f"nsig must be positive, got {nsig!r}")
     d2 = (((mu.unsqueeze(0) - mu.unsqueeze(1)) / sigma.unsqueeze(1)) ** 2).sum(-1)  # [i, j]
     return (d2 < nsig**2).sum(1) - 1  # minus the code itself
+
+
+@torch.no_grad()
+def rate_split(mu, sigma, n_samples: int, generator: torch.Generator, chunk: int = 1000) -> tuple[float, float, float]:
+    """Mean rate E_x KL(q(z|x) || p(z)) split as I_q(x; z) + KL(q(z) || p(z)), by Monte Carlo (notebook 07).
+
+    mu, sigma [N, J] are the encoder's outputs on the N data points; q(z) is their mixture (the aggregate
+    posterior). Draws n_samples z per point; returns (rate, information, mismatch) in nats, rate = the sum.
+    The information term is at most log N: a mixture of N codes cannot tell more than N images apart.
+    """
+    mu, sigma = _as_float(mu), _as_float(sigma)
+    if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 1:
+        raise ValueError(f"mu and sigma must both be [N, J] with N >= 1, got {list(mu.shape)} and {list(sigma.shape)}")
+    if not bool((sigma > 0).all()):
+        raise ValueError("sigma must be positive everywhere, got a value <= 0")
+    if not isinstance(n_samples, int) or n_samples < 1:
+        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
+    z = mu + sigma * torch.randn((n_samples, *mu.shape), generator=generator, dtype=mu.dtype)  # [S, N, J]
+    log_q_given_x = Normal(mu, sigma).log_prob(z).sum(-1)  # [S, N]  log q(z|x_i)
+    flat = z.reshape(-1, mu.shape[1])
+    log_q = torch.cat([aggregate_log_density(part, mu, sigma) for part in flat.split(chunk)]).view(n_samples, -1)
+    log_p = Normal(0.0, 1.0).log_prob(z).sum(-1)  # [S, N]  log p(z)
+    information = float((log_q_given_x - log_q).mean())
+    mismatch = float((log_q - log_p).mean())
+    return information + mismatch, information, mismatch

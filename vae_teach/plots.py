@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Ellipse
+from matplotlib.patches import Ellipse, Rectangle
 
 from vae_teach import data
 
@@ -443,3 +443,69 @@ def two_peaks(grid, named, means, gap_by_mean, log2):
     ax_gap.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+# notebooks 07–08 ---------------------------------------------------------------------------------------------
+def _as_numpy(x):
+    """A tensor or array as a float64 numpy array (detached)."""
+    return np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
+
+
+def show_images(ax, images, title=None, ncol=8, scale=4, pad=1):
+    """Flat square images [n, side*side] in [0, 1] as one grid on ax, dark ink on white (gray_r): -> ax."""
+    ax.imshow(image_grid(images, ncol=ncol, pad=pad, scale=scale, pad_value=96), cmap="gray_r", vmin=0, vmax=255,
+              interpolation="nearest")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def decoded_map(ax, images, z_grid, classes=None, title=None, interpolation="bicubic", frame=2.5, every=2):
+    """The figure-4 map: images [n*n, pixels] decoded at z_grid [n*n, 2] (latent.manifold_grid order) on ax.
+
+    Each cell is drawn smoothly scaled (`interpolation`), dark ink on white; with classes [n*n] (e.g. the
+    k-NN class of each grid point) its frame takes that class's colour and a legend names them. Ticks show
+    z_1 and z_2 at every `every`-th cell centre. -> ax
+    """
+    imgs = _as_numpy(images)
+    z = _as_numpy(z_grid)
+    n = math.isqrt(len(imgs))
+    if n * n != len(imgs) or z.shape != (len(imgs), 2):
+        raise ValueError(f"images must be [n*n, pixels] and z_grid [n*n, 2], "
+                         f"got {list(imgs.shape)} and {list(z.shape)}")
+    side = image_side(imgs.shape[1])
+    gap = 0.06
+    for i in range(n * n):
+        r, c = divmod(i, n)
+        x0, y0 = c + gap, n - 1 - r + gap  # row 0 (largest z_2) at the top
+        ax.imshow(imgs[i].reshape(side, side), cmap="gray_r", vmin=0, vmax=1, interpolation=interpolation,
+                  extent=(x0, x0 + 1 - 2 * gap, y0, y0 + 1 - 2 * gap))
+        if classes is not None:
+            colour = label_colours([int(classes[i])])[0]
+            ax.add_patch(Rectangle((x0, y0), 1 - 2 * gap, 1 - 2 * gap, fill=False, lw=frame, edgecolor=colour))
+    ax.set_xlim(0, n)
+    ax.set_ylim(0, n)
+    ticks = np.arange(0, n, every)
+    ax.set_xticks(ticks + 0.5, [f"{z[t, 0]:.1f}" for t in ticks], fontsize=7)
+    ax.set_yticks(n - 1 - ticks + 0.5, [f"{z[t * n, 1]:.1f}" for t in ticks], fontsize=7)
+    ax.set_xlabel("z_1 (code: z[:, 0])")
+    ax.set_ylabel("z_2 (code: z[:, 1])")
+    if classes is not None:
+        present = sorted({int(k) for k in np.asarray(classes)})
+        handles = [Rectangle((0, 0), 1, 1, fill=False, lw=2, edgecolor=label_colours([k])[0]) for k in present]
+        ax.legend(handles, [str(k) for k in present], title="k-NN class", loc="center left",
+                  bbox_to_anchor=(1.01, 0.5), fontsize=8, title_fontsize=8, handlelength=1.2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def posterior_ellipses(ax, mu, sigma, nsig=2.0, colour="k", lw=0.6, alpha=0.35):
+    """Outline each q(z|x) = N(mu, diag sigma²) at nsig standard deviations: mu, sigma [n, 2] -> number drawn."""
+    mu, sigma = _as_numpy(mu), _as_numpy(sigma)
+    if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape:
+        raise ValueError(f"mu and sigma must both be [n, 2], got {list(mu.shape)} and {list(sigma.shape)}")
+    for (mx, my), (sx, sy) in zip(mu, sigma, strict=True):
+        ax.add_patch(Ellipse((mx, my), 2 * nsig * sx, 2 * nsig * sy, fill=False, lw=lw, alpha=alpha, color=colour))
+    return len(mu)

@@ -94,7 +94,7 @@ def grid_steps(images) -> torch.Tensor:
     Rows of `images` are in manifold_grid order (row by row); the first n(n-1) entries are the horizontal
     neighbours, the rest the vertical ones. Euclidean distance in the images' own units.
     """
-    imgs = _as_float(images)
+    imgs = _as_float("images", images)
     n = int(round(len(imgs) ** 0.5)) if imgs.dim() == 2 else 0
     if imgs.dim() != 2 or n < 2 or n * n != len(imgs):
         raise ValueError(f"images must be an n×n grid [n*n, D] with n >= 2, got {list(imgs.shape)}")
@@ -144,7 +144,7 @@ def code_grid(mu, n: int, margin: float | None = None) -> torch.Tensor:
     m and s are the codes' mean and standard deviation per dimension; for codes shaped like the prior N(0, I)
     this is manifold_grid(n, margin) itself. Same row-by-row order as manifold_grid.
     """
-    mu = _as_float(mu)
+    mu = _as_float("mu", mu)
     if mu.dim() != 2 or mu.shape[1] != 2 or len(mu) < 2:
         raise ValueError(f"mu must be [N, 2] codes with N >= 2, got {list(mu.shape)}")
     return mu.mean(0) + mu.std(0) * manifold_grid(n, margin)
@@ -155,7 +155,7 @@ def codes_inside(mu, sigma, nsig: float = 2.0) -> torch.Tensor:
 
     Inside means Σ_j ((μ_j - μ_i)/σ_i)² < nsig²: the other digit's code is a likely draw from q(z|x_i).
     """
-    mu, sigma = _as_float(mu), _as_float(sigma)
+    mu, sigma = _as_float("mu", mu), _as_float("sigma", sigma)
     if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 2:
         raise ValueError(f"mu and sigma must both be [N, J] with N >= 2, got {list(mu.shape)} and {list(sigma.shape)}")
     if not bool((sigma > 0).all()):
@@ -174,7 +174,7 @@ def rate_split(mu, sigma, n_samples: int, generator: torch.Generator, chunk: int
     posterior). Draws n_samples z per point; returns (rate, information, mismatch) in nats, rate = the sum.
     The information term is at most log N: a mixture of N codes cannot tell more than N images apart.
     """
-    mu, sigma = _as_float(mu), _as_float(sigma)
+    mu, sigma = _as_float("mu", mu), _as_float("sigma", sigma)
     if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 1:
         raise ValueError(f"mu and sigma must both be [N, J] with N >= 1, got {list(mu.shape)} and {list(sigma.shape)}")
     if not bool((sigma > 0).all()):

@@ -86,7 +86,7 @@ class LinearGaussian:
         if mu.shape != (x.shape[0], self.k) or sigma.shape != mu.shape:
             raise ValueError(
                 f"mu and sigma must both be [n, k] = [{x.shape[0]}, {self.k}] to match x, "
-                f"got mu {_shape(mu)} and sigma {_shape(sigma)}"
+                f"got mu {check.describe(mu)} and sigma {check.describe(sigma)}"
             )
         if not torch.all(sigma >= 0):
             raise ValueError(f"sigma must be >= 0 everywhere, got a minimum of {sigma.min().item():.3g}")

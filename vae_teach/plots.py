@@ -234,6 +234,7 @@ class RasterAxes:
 
 # notebooks 04–06 ------------------------------------------------------------------------------------------
 DIGIT_CMAP = "gray_r"  # digits everywhere: ink dark on white paper
+METHOD_COLOURS = {"reparam": "tab:blue", "score": "tab:orange"}  # gradient estimators, as in the explorer
 
 
 def digit_rows(ax, rows, row_names=None, captions=None, caption_colours=None, title=None, gap=0.5):
@@ -338,7 +339,8 @@ def estimate_histograms(ax, estimates, exact, what="∂L/∂μ", bins=80):
     hi = max(v.max() for v in values.values())
     edges = np.linspace(lo, hi, bins + 1)
     for m, v in values.items():
-        ax.hist(v, bins=edges, density=True, alpha=0.6, label=f"{m}: variance {v.var(ddof=1):.2f}")
+        ax.hist(v, bins=edges, density=True, alpha=0.6, color=METHOD_COLOURS.get(m),
+                label=f"{m}: variance {v.var(ddof=1):.2f}")
     ax.axvline(exact, color="k", ls="--", label=f"exact {what} = {exact:.2f}")
     ax.set_yscale("log")
     ax.set(xlabel=f"single-sample estimate of {what} (all {len(next(iter(values.values()))):,} shown)",
@@ -350,7 +352,7 @@ def estimate_histograms(ax, estimates, exact, what="∂L/∂μ", bins=80):
 def variance_vs_samples(ax, sample_counts, curves, what="∂L/∂μ"):
     """Log-log variance of S-sample averages against S for each method {name: [len(S)]}, with slope −1 guides."""
     for m, v in curves.items():
-        (line,) = ax.loglog(sample_counts, v, "o-", label=m)
+        (line,) = ax.loglog(sample_counts, v, "o-", color=METHOD_COLOURS.get(m), label=m)
         ax.loglog(sample_counts, [v[0] / s for s in sample_counts], ":", color=line.get_color(), lw=1)
     ax.set(xlabel="samples averaged, S", ylabel=f"variance of the estimate of {what}",
            title="Variance of an S-sample average (dotted: slope −1)")
@@ -365,7 +367,7 @@ def variance_scatter(ax, var_path, var_score):
     both = np.concatenate([vp, vs])
     lo, hi = both[both > 0].min(), both.max()
     ax.loglog([lo, hi], [lo, hi], "k--", lw=1, label="equal variance")
-    ax.set(xlabel="pathwise variance", ylabel="score-function variance",
+    ax.set(xlabel="pathwise variance (nats²)", ylabel="score-function variance (nats²)",
            title="Gradient variance, one point per encoder parameter")
     ax.legend()
     return ax

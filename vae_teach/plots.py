@@ -237,7 +237,7 @@ DIGIT_CMAP = "gray_r"  # digits everywhere: ink dark on white paper
 METHOD_COLOURS = {"reparam": "tab:blue", "score": "tab:orange"}  # gradient estimators, as in the explorer
 
 
-def digit_rows(ax, rows, row_names=None, captions=None, caption_colours=None, title=None, gap=0.5):
+def digit_rows(ax, rows, row_names=None, captions=None, caption_colours=None, title=None, gap=0.3):
     """Draw rows of 8×8 digits (each [n, 64] floats in [0, 1]) large in gray_r on ax, a caption under each cell.
 
     row_names [r] label the rows on the left; captions [r][n] strings go under each image, coloured by
@@ -250,20 +250,20 @@ def digit_rows(ax, rows, row_names=None, captions=None, caption_colours=None, ti
     for name, per_row in (("row_names", row_names), ("captions", captions), ("caption_colours", caption_colours)):
         if per_row is not None and len(per_row) != len(rows):
             raise ValueError(f"{name} must have one entry per row ({len(rows)}), got {len(per_row)}")
-    cap = gap + (0.9 if captions is not None else 0.0)  # room under each row, in image-side units
+    cap = gap + (0.35 if captions is not None else 0.0)  # room under each row, in image-side units
     for r, imgs in enumerate(rows):
         top = r * (1 + cap)
         for i, img in enumerate(imgs):
-            left = i * (1 + gap / 2)
+            left = i * (1 + gap)
             ax.imshow(img.reshape(side, side), cmap=DIGIT_CMAP, vmin=0, vmax=1, interpolation="nearest",
                       extent=(left, left + 1, top + 1, top))
             ax.plot([left, left + 1, left + 1, left, left], [top, top, top + 1, top + 1, top], lw=0.5, color="0.7")
             if captions is not None:
                 colour = caption_colours[r][i] if caption_colours is not None else "k"
-                ax.text(left + 0.5, top + 1.08, str(captions[r][i]), ha="center", va="top", fontsize=9, color=colour)
+                ax.text(left + 0.5, top + 1.04, str(captions[r][i]), ha="center", va="top", fontsize=9, color=colour)
         if row_names is not None:
             ax.text(-0.15, top + 0.5, row_names[r], ha="right", va="center", fontsize=9)
-    ax.set_xlim(-0.05, ncol * (1 + gap / 2) - gap / 2 + 0.05)
+    ax.set_xlim(-0.05, ncol * (1 + gap) - gap + 0.05)
     ax.set_ylim(len(rows) * (1 + cap) - gap + 0.05, -0.05)
     ax.set_aspect("equal")
     ax.axis("off")
@@ -396,8 +396,8 @@ def training_curves(fig, history, band=None, band_label="average-digit plateau (
 def bound_curve(ax, sample_counts, iwae, elbo):
     """IWAE bound against its sample count S (log x) with the ELBO as a line, nats per image (06 §5)."""
     values = [iwae[s] for s in sample_counts]
-    ax.semilogx(sample_counts, values, "o-", label="IWAE bound ℒ_S")
-    ax.axhline(elbo, color="tab:red", ls="--", label="ELBO ℒ")
+    ax.semilogx(sample_counts, values, "o-", label=r"IWAE bound $\mathcal{L}_S$")
+    ax.axhline(elbo, color="tab:red", ls="--", label=r"ELBO $\mathcal{L}$")
     pad = 0.15 * (max(values + [elbo]) - min(values + [elbo]))
     ax.set_ylim(min(values + [elbo]) - pad, max(values + [elbo]) + pad)
     ax.set(xlabel="importance samples S", ylabel="bound on log p(x) (nats per image)",

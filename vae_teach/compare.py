@@ -97,3 +97,61 @@ def iwae(model: VAE, x: torch.Tensor, n_samples: int = 1000, seed: int = 0) -> t
     """IWAE bound ℒ_S with the model's own encoder, S = n_samples: x [n, D] -> [n] nats (Burda et al. 2015)."""
     with eval_mode(model):
         return model.log_likelihood(x, n_samples, generator=torch.Generator().manual_seed(seed))
+
+
+HIDDEN = (128,)   # one hidden layer, as in the paper's §5 (500 units for MNIST; our digits are 8x8)
+
+
+def figure2(x_train: torch.Tensor, x_test: torch.Tensor, z_dims=(2, 5, 10, 20), n_seen: int = 20_000,
+            every: int = 2_000, seed: int = 0) -> dict[int, dict[str, Curve]]:
+    """Paper Figure 2: the ELBO on train and test during training, AEVB against wake-sleep, for each J in z_dims."""
+    evaluate = elbo_evaluator(x_train, x_test, seed)
+    return {j: {alg: train(alg, VAE(x_train.shape[1], j, hidden=HIDDEN, seed=seed), x_train, n_seen, seed=seed,
+                           every=every, evaluate=evaluate)
+                for alg in ("aevb", "wake-sleep")}
+            for j in z_dims}
+
+
+class Fig3Row(NamedTuple):
+    """One model of Figure 3: AIS log p(x) (mean ± se over points) on train and test, and IWAE where q exists."""
+
+    algorithm: str
+    n_train: int
+    train: float
+    train_se: float
+    test: float
+    test_se: float
+    iwae_test: float | None
+    seconds: float
+
+
+def figure3(x_train: torch.Tensor, x_test: torch.Tensor, n_trains=(100, 1000), z_dim: int = 3,
+            n_seen: int = 10_000, n_eval: int = 100, n_chains: int = 4, n_temps: int = 50, iwae_samples: int = 1000,
+            aevb_more: int = 10, seed: int = 0) -> list[Fig3Row]:
+    """Paper Figure 3: estimated log p(x) of AEVB, wake-sleep and MCEM models trained on the first n_train points.
+
+    Every algorithm sees n_seen training samples; the row "aevb ×{aevb_more}" gives AEVB aevb_more times as many,
+    about the decoder passes MCEM spends (10 leapfrog gradients and 5 weight updates per sample).
+    """
+    import time
+
+    rows = []
+    runs = [(alg, n_seen) for alg in ALGORITHMS] + [(f"aevb ×{aevb_more}", n_seen * aevb_more)]
+    for n in n_trains:
+        xs, xe = x_train[:n], x_test[:n_eval]
+        for alg, budget in runs:
+            model = VAE(x_train.shape[1], z_dim, hidden=HIDDEN, seed=seed)
+            start = time.perf_counter()
+            train(alg.split()[0], model, xs, budget, seed=seed)
+            seconds = time.perf_counter() - start
+            tr = log_marginal(model, xs[:n_eval], n_chains, n_temps, seed)
+            te = log_marginal(model, xe, n_chains, n_temps, seed)
+            iw = None if alg == "mcem" else float(iwae(model, xe, iwae_samples, seed).mean())
+            rows.append(Fig3Row(alg, n, float(tr.log_px.mean()), _se_of_mean(tr), float(te.log_px.mean()),
+                                _se_of_mean(te), iw, seconds))
+    return rows
+
+
+def _se_of_mean(est: ais.Estimate) -> float:
+    """Standard error of the mean of per-point AIS estimates, from their own standard errors."""
+    return float(est.se.pow(2).mean().sqrt() / est.se.numel() ** 0.5)

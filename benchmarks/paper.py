@@ -21,12 +21,13 @@ FIG3 = {"n_trains": (100, 1000), "z_dim": 3, "n_seen": 20_000, "n_eval": 200, "n
 
 def figure2_table(curves) -> list[str]:
     """Markdown rows: final train/test ELBO of both algorithms per J, and the train-test gap."""
-    rows = ["| J | AEVB train | AEVB test | wake-sleep train | wake-sleep test | AEVB − WS | AEVB gap |",
-            "|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| J | AEVB train | AEVB test | WS train | WS test | AEVB − WS | AEVB gap | best test: AEVB | WS |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for j, runs in curves.items():
         a, w = runs["aevb"], runs["wake-sleep"]
         rows.append(f"| {j} | {a.train[-1]:.2f} | {a.test[-1]:.2f} | {w.train[-1]:.2f} | {w.test[-1]:.2f} | "
-                    f"{a.test[-1] - w.test[-1]:+.2f} | {a.train[-1] - a.test[-1]:.2f} |")
+                    f"{a.test[-1] - w.test[-1]:+.2f} | {a.train[-1] - a.test[-1]:.2f} | {max(a.test):.2f} | "
+                    f"{max(w.test):.2f} |")
     return rows
 
 
@@ -44,7 +45,9 @@ def figure3_table(rows) -> list[str]:
 
 def verdicts(curves, rows) -> list[str]:
     """Each of the paper's claims with whether it held in this run."""
-    better = all(r["aevb"].test[-1] > r["wake-sleep"].test[-1] for r in curves.values())
+    better = [j for j, r in curves.items() if r["aevb"].test[-1] > r["wake-sleep"].test[-1]]
+    worse = [j for j in curves if j not in better]
+    peak = [j for j, r in curves.items() if max(r["aevb"].test) > max(r["wake-sleep"].test)]
     gaps = {j: r["aevb"].train[-1] - r["aevb"].test[-1] for j, r in curves.items()}
     row = {(r.algorithm, r.n_train): r for r in rows}
     more = f"aevb ×{FIG3['aevb_more']}"
@@ -53,9 +56,10 @@ def verdicts(curves, rows) -> list[str]:
     return [
         "| the paper's claim (§5) | here |",
         "|---|---|",
-        f"| AEVB \"reached a better solution in all experiments\" than wake-sleep (Figure 2) | "
-        f"{'holds' if better else 'does not hold'}: test ELBO higher for J in {list(curves)}"
-        f"{'' if better else ' (not for every J)'} |",
+        "| AEVB \"reached a better solution in all experiments\" than wake-sleep (Figure 2) | "
+        + (f"holds: AEVB's test ELBO is higher for every J in {better} |" if not worse else
+           f"does not hold: AEVB's final test ELBO is higher for J in {better}, wake-sleep's for J in {worse}; "
+           f"the best test ELBO along the curve is AEVB's for J in {peak} |"),
         f"| \"more latent variables does not result in more overfitting\" (Figure 2) | "
         f"{'holds' if max(gaps.values()) <= gaps[min(gaps)] + 0.5 else 'does not hold'}: AEVB train − test gap "
         f"{', '.join(f'{g:.2f}' for g in gaps.values())} nats for J = {', '.join(map(str, gaps))} |",
@@ -88,7 +92,7 @@ def main() -> int:
         "",
         *verdicts(curves, rows),
         "",
-        "### Figure 2: final ELBO (nats per image)",
+        "### Figure 2: final ELBO, and the best test ELBO along the curve (nats per image; WS = wake-sleep)",
         "",
         *figure2_table(curves),
         "",

@@ -7,7 +7,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to (containers, CI)
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab app test test-fast strip record bench lint clean
+.PHONY: setup lab app test test-fast strip record bench paper lint clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ strip: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# the paper's §5 experiments at a larger budget than notebook 09 (about 5 minutes on 2 quiet cores)
+paper: $(STAMP)
+	$(PY) benchmarks/run_all.py paper
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

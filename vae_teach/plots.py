@@ -703,3 +703,42 @@ def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
                    ylabel="KL_j (nats per image, log scale)", title="Activity against KL, one point per dimension")
     ax_scatter.legend()
     return ax_bar, ax_scatter
+
+# notebook 09
+def bound_curves(curves: dict, ncol: int = 2) -> Figure:
+    """Paper figure 2: ELBO per image against training samples evaluated, a panel per J, AEVB against wake-sleep."""
+    nrow = math.ceil(len(curves) / ncol)
+    fig = Figure(figsize=(4.6 * ncol, 3.1 * nrow), layout="constrained")
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True, sharey=True)
+    colours = {"aevb": "tab:blue", "wake-sleep": "tab:orange"}
+    for ax, (j, runs) in zip(axes.flat, curves.items(), strict=False):
+        for alg, c in runs.items():
+            ax.plot(c.seen, c.train, color=colours[alg], label=f"{alg}, train")
+            ax.plot(c.seen, c.test, color=colours[alg], ls="--", label=f"{alg}, test")
+        ax.set_title(f"J = {j} latent dimensions")
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("training samples evaluated")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("ELBO (nats per image)")
+    axes.flat[0].legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def marginal_points(rows) -> Figure:
+    """Paper figure 3: AIS log p(x) per image, train (open) and test (filled), per algorithm and training-set size."""
+    sizes = sorted({r.n_train for r in rows})
+    algs = list(dict.fromkeys(r.algorithm for r in rows))
+    fig = Figure(figsize=(4.6 * len(sizes), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(sizes), squeeze=False)[0]
+    for ax, n in zip(axes, sizes, strict=True):
+        for i, alg in enumerate(algs):
+            r = next(r for r in rows if r.algorithm == alg and r.n_train == n)
+            ax.errorbar([i], [r.train], yerr=[2 * r.train_se], fmt="o", mfc="white", color=f"C{i}")
+            ax.errorbar([i], [r.test], yerr=[2 * r.test_se], fmt="o", color=f"C{i}")
+        ax.set_xticks(range(len(algs)), algs)
+        ax.set_xlim(-0.5, len(algs) - 0.5)
+        ax.set_title(f"N = {n} training images (open: train, filled: test)")
+        ax.set_ylabel("AIS log p(x) (nats per image)")
+        ax.grid(axis="y", alpha=0.3)
+    return fig

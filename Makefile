@@ -47,3 +47,9 @@ clean:
 NB ?= notebooks
 record: $(STAMP)
 	$(PY) -m vae_teach.nbstrip --record $(NB)
+
+# the course as a static site in site/ (open site/index.html): every notebook executed and rendered, offline
+.PHONY: site
+site: $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-site.txt
+	$(PY) tools/site/build.py --out site

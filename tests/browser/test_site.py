@@ -191,29 +191,103 @@ SNAPSHOT_JS = """(el) => {
 }"""
 
 
-def test_every_explorer_copy_answers_a_key_press(site, offline):
-    """For every [data-explorer] element on the site: a key press on its first slider changes pixels or text."""
-    checked, silent = [], []
-    for name in PAGES:
-        open_page(offline, site, name)
-        boxes = offline.locator("[data-explorer]")
+def poke_explorers(pg, site: Path, names: list[str]) -> tuple[list[str], list[str]]:
+    """Press ArrowRight on the first slider of every [data-explorer] element; -> (answered, silent) labels."""
+    answered, silent = [], []
+    for name in names:
+        open_page(pg, site, name)
+        boxes = pg.locator("[data-explorer]")
         for i in range(boxes.count()):
             box = boxes.nth(i)
             label = f"{name} #{i} {box.get_attribute('data-explorer')}"
             box.scroll_into_view_if_needed()
-            offline.wait_for_timeout(100)  # first draw
+            pg.wait_for_timeout(100)  # first draw
             before = box.evaluate(SNAPSHOT_JS)
             target = box.locator("input[type=range], [role=slider], [tabindex]").first
             (target if target.count() else box).focus()
-            offline.keyboard.press("ArrowRight")
+            pg.keyboard.press("ArrowRight")
             t0 = time.monotonic()
             while box.evaluate(SNAPSHOT_JS) == before and time.monotonic() - t0 < 3:
-                offline.wait_for_timeout(50)
-            (checked if box.evaluate(SNAPSHOT_JS) != before else silent).append(label)
-        assert not offline.errors, f"{name}: " + "\n".join(offline.errors[:10])
-    if not checked and not silent:
+                pg.wait_for_timeout(50)
+            (answered if box.evaluate(SNAPSHOT_JS) != before else silent).append(label)
+        assert not pg.errors, f"{name}: " + "\n".join(pg.errors[:10])
+    return answered, silent
+
+
+def test_every_explorer_copy_answers_a_key_press(site, offline):
+    """For every [data-explorer] element on the site: a key press on its first slider changes pixels or text."""
+    answered, silent = poke_explorers(offline, site, PAGES)
+    if not answered and not silent:
         pytest.skip("no page carries an explorer's static text/html copy ([data-explorer]) in this build")
     assert not silent, f"explorers that did not answer ArrowRight: {silent}"
+
+
+# ---- the same pipeline on a two-notebook stand-in course, whose explorers and widgets are known --------------
+FAKE_COPY = """<div data-explorer="{name}" style="display:flex;gap:8px;align-items:center">
+<input type="range" min="0" max="20" value="5" aria-label="z"><canvas width="40" height="10"></canvas>
+<span class="readout">z = 5</span></div>"""
+FAKE_ESM = """<script type="module">
+const root = [...document.querySelectorAll('[data-explorer="FakeExplorer"]')].pop();
+const input = root.querySelector('input'), cv = root.querySelector('canvas'), out = root.querySelector('.readout');
+const draw = () => { const g = cv.getContext('2d'); g.clearRect(0, 0, 40, 10); g.fillRect(0, 0, 2 * input.value, 10);
+                     out.textContent = `z = ${input.value}`; };
+input.addEventListener('input', draw); draw();
+</script>"""
+FAKE_CELLS = [
+    ("markdown", "# 00 · Does the site pipeline work?\n\n**Short answer.** Yes: $a^2 + b^2$ and\n\n"
+                 "$$\\int_0^1 x\\,dx = \\tfrac12.$$\n\n**Before this:** nothing. **Time:** about 2 minutes."),
+    ("code", "from tqdm.auto import tqdm\nbar = tqdm(total=7, desc='training', unit='epoch')\n"
+             "for _ in range(7):\n    bar.update(1)\nbar.close()"),
+    ("code", "import ipywidgets\nfrom IPython.display import display\n"
+             "def explorer(name, html):\n    w = ipywidgets.IntSlider()\n"
+             "    display({'application/vnd.jupyter.widget-view+json': {'model_id': w.model_id, 'version_major': 2,"
+             " 'version_minor': 0}, 'text/plain': name, 'text/html': html}, raw=True)\n"
+             f"explorer('FakeExplorer', {(FAKE_COPY.format(name='FakeExplorer') + FAKE_ESM)!r})\n"
+             f"explorer('DeadExplorer', {FAKE_COPY.format(name='DeadExplorer')!r})"),
+    ("code", "ipywidgets.IntSlider(description='no copy')"),
+    ("markdown", "[Next: 01 · Is there a second page?](01_next.ipynb)"),
+]
+
+
+@pytest.fixture(scope="session")
+def mini_site(tmp_path_factory) -> Path:
+    """A site built from a stand-in course: a tqdm bar, a live and a dead explorer copy, a plain widget."""
+    if any(importlib.util.find_spec(m) is None for m in ("sphinx", "myst_nb", "sphinx_book_theme")):
+        pytest.skip("the site tools are not installed: pip install -r requirements-site.txt")
+    import nbformat
+
+    repo = tmp_path_factory.mktemp("mini-course")
+    second = [("markdown", "# 01 · Is there a second page?\n\n**Time:** 1 min. $x$"), ("code", "print(0/1)")]
+    for name, cells in (("00_pipeline", FAKE_CELLS), ("01_next", second)):
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"}})
+        nb.cells = [nbformat.v4.new_markdown_cell(s) if k == "markdown" else nbformat.v4.new_code_cell(s)
+                    for k, s in cells]
+        (repo / "notebooks").mkdir(exist_ok=True)
+        nbformat.write(nb, repo / "notebooks" / f"{name}.ipynb")
+    out = repo / "site"
+    _tool("build").build(out, repo=repo)
+    return out
+
+
+def test_stand_in_course_pipeline(mini_site, offline):
+    """Known inputs, known page: the bar ends 7/7, the live explorer answers and the dead one is caught, the
+    widget without a copy shows the kernel note, maths is typeset, and the two pages link to each other."""
+    names = ["index.html", "notebooks/00_pipeline.html", "notebooks/01_next.html"]
+    for name in names:
+        open_page(offline, mini_site, name)
+        math = offline.evaluate(MATH_JS)
+        assert math["total"] > 0 and math["typeset"] == math["total"], (name, math)
+    open_page(offline, mini_site, names[1])
+    bar = offline.locator(".vae-progress")
+    assert bar.count() == 1 and re.search(r"\b7/7\b", bar.inner_text()), bar.all_inner_texts()
+    assert "vae-progress-success" in bar.get_attribute("class")
+    assert offline.locator(".vae-needs-kernel").count() == 1
+    assert offline.locator("a.right-next").get_attribute("href") == "01_next.html"
+    answered, silent = poke_explorers(offline, mini_site, names)
+    assert answered == ["notebooks/00_pipeline.html #0 FakeExplorer"], answered
+    assert silent == ["notebooks/00_pipeline.html #1 DeadExplorer"], silent
+    assert not offline.outside, offline.outside
 
 
 def test_zz_record_load_times():

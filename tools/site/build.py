@@ -37,6 +37,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -186,7 +187,10 @@ def render(src: Path, out: Path, quiet: bool = True) -> None:
     args = ["-b", "html", "-j", "1", "-d", str(src / ".doctrees"), str(src), str(out)]
     if quiet:
         args.insert(0, "-q")
-    if build_main(args) != 0:
+    with warnings.catch_warnings():  # the theme's and myst's use of Sphinx APIs that Sphinx 11 will remove
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        status = build_main(args)
+    if status != 0:
         raise SystemExit("sphinx-build failed (messages above)")
     shutil.rmtree(out / ".doctrees", ignore_errors=True)
     (out / ".buildinfo").unlink(missing_ok=True)

@@ -162,6 +162,7 @@ def test_an_explorer_copy_wins_and_other_widgets_become_a_note():
     assert "vae-needs-kernel" in kept[1]["data"]["text/html"] and 'data-widget="VBoxModel"' in kept[1]["data"][
         "text/html"]
     assert kept[2] == {"output_type": "stream", "name": "stdout", "text": "0/3 done\n"}  # not a widget: untouched
+    assert so.count_static(book) == {"explorers": 1, "needs_kernel": 1}
 
 
 def test_links_to_package_source_point_to_the_source_pages():

@@ -50,6 +50,16 @@ PAGES = _page_names()
 EXTRA_PAGES = ["vae_teach/bounds.html", "README.html"]  # a source page the notebooks link to, and the README
 
 
+def need_site_tools() -> None:
+    """Skip (or, with VAE_TEACH_REQUIRE_BROWSER=1 as in CI, fail) when the site's Python tools are missing."""
+    missing = [m for m in ("sphinx", "myst_nb", "sphinx_book_theme") if importlib.util.find_spec(m) is None]
+    if missing:
+        why = f"the site tools are not installed ({', '.join(missing)}): pip install -r requirements-site.txt"
+        if os.environ.get("VAE_TEACH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"VAE_TEACH_REQUIRE_BROWSER=1 but {why}")
+        pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The built site: VAE_TEACH_SITE if set, else a fresh build of this checkout into a temp folder."""
@@ -58,12 +68,7 @@ def site(tmp_path_factory) -> Path:
         path = Path(prebuilt).resolve()
         assert (path / "index.html").exists(), f"VAE_TEACH_SITE={prebuilt} holds no index.html"
         return path
-    missing = [m for m in ("sphinx", "myst_nb", "sphinx_book_theme") if importlib.util.find_spec(m) is None]
-    if missing:
-        why = f"the site tools are not installed ({', '.join(missing)}): pip install -r requirements-site.txt"
-        if os.environ.get("VAE_TEACH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"VAE_TEACH_REQUIRE_BROWSER=1 but {why}")
-        pytest.skip(why)
+    need_site_tools()
     out = tmp_path_factory.mktemp("site") / "site"
     stats = _tool("build").build(out)
     print(f"site built in {stats['total_s']:.0f} s, {stats['size_mb']:.1f} MB")
@@ -89,8 +94,8 @@ def offline(browser):
     pg.route("**/*", route)
     pg.on("console", lambda m: pg.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.errors.append(f"page error: {e}"))
-    pg.on("requestfailed", lambda r: None if not r.url.startswith("file://") else pg.errors.append(
-        f"missing file: {r.url}"))
+    pg.on("requestfailed", lambda r: pg.errors.append(f"missing file: {r.url} ({r.failure})")
+          if r.url.startswith("file://") and "ERR_ABORTED" not in (r.failure or "") else None)
     yield pg
     context.close()
 
@@ -252,8 +257,7 @@ FAKE_CELLS = [
 @pytest.fixture(scope="session")
 def mini_site(tmp_path_factory) -> Path:
     """A site built from a stand-in course: a tqdm bar, a live and a dead explorer copy, a plain widget."""
-    if any(importlib.util.find_spec(m) is None for m in ("sphinx", "myst_nb", "sphinx_book_theme")):
-        pytest.skip("the site tools are not installed: pip install -r requirements-site.txt")
+    need_site_tools()
     import nbformat
 
     repo = tmp_path_factory.mktemp("mini-course")

@@ -56,10 +56,13 @@ An interactive course on **Variational Autoencoders** for people who read Kingma
 Variational Bayes* ([arXiv:1312.6114](https://arxiv.org/abs/1312.6114)), and got lost: in $p_\\theta(z)$,
 $p_\\theta(x|z)$, $p_\\theta(z|x)$ and $q_\\phi(z|x)$; in where the ELBO comes from; in why the KL term is there.
 
-These pages are the notebooks as they ran when the site was built, with every figure, check and output. The
-explorers work in the page, without Python. To change the code and run it yourself, clone the repository and
-run `make lab`.
+These pages are the notebooks as they ran when the site was built, with every figure, check and output.
+{explorers} To change the code and run it yourself, clone the repository and run `make lab`.
 """
+EXPLORERS_LIVE = "The explorers work right in the page, with no Python behind them."
+EXPLORERS_PARTLY = ("Explorers marked *needs a running Python kernel* work only in JupyterLab; the others work right "
+                    "in the page.")
+EXPLORERS_KERNEL = "The interactive explorers need a running Python kernel: on these pages they are marked as such."
 MATHJAX_FILES = ("tex-svg.js", "input/tex/extensions", "ui", "a11y/assistive-mml.js")
 
 
@@ -159,15 +162,21 @@ def write_sources(src: Path, repo: Path, pages: list[course_map.Page], executed:
     import nbformat
 
     shutil.copy2(HERE / "conf.py", src / "conf.py")
+    shutil.copy2(HERE / "mathjax-config.js", src / "mathjax-config.js")
     shutil.copytree(HERE / "static", src / "_static")
     shutil.copytree(HERE / "templates", src / "_templates")
     copy_mathjax(src / "_static" / "mathjax")
-    (src / "index.md").write_text(course_map.index_markdown(pages, INTRO), encoding="utf-8")
+    live = needs_kernel = 0
     for page in pages:
         nb = static_outputs.make_static(copy.deepcopy(executed[repo / page.path]))
+        found = static_outputs.count_static(nb)
+        live, needs_kernel = live + found["explorers"], needs_kernel + found["needs_kernel"]
         out = src / page.path
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.from_dict(nb), out)
+    say = EXPLORERS_PARTLY if live and needs_kernel else EXPLORERS_KERNEL if needs_kernel else EXPLORERS_LIVE
+    print(f"  {live} explorer copies run in the page; {needs_kernel} widgets need a kernel", flush=True)
+    (src / "index.md").write_text(course_map.index_markdown(pages, INTRO.format(explorers=say)), encoding="utf-8")
     for py in sorted((repo / "vae_teach").rglob("*.py")):
         rel = py.relative_to(repo)
         (src / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -25,12 +25,9 @@ suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
 # ---- maths: MathJax 3 from _static (copied by the builder), SVG output so no web fonts are fetched
 mathjax_path = "mathjax/tex-svg.js"
-mathjax3_config = {
-    "loader": {"paths": {"mathjax": "."}},
-    "tex": {"packages": {"[+]": ["ams", "boldsymbol"]}},
-    "svg": {"fontCache": "global"},
-    "options": {"menuOptions": {"settings": {"assistiveMml": False}}},
-}
+mathjax3_config = None
+mathjax_config_path = "mathjax-config.js"  # the whole MathJax configuration; it typesets after the load event
+myst_update_mathjax = False  # mathjax-config.js already sets the classes myst would add
 
 # ---- theme: sphinx-book-theme, everything local; arrow keys stay with the explorers
 html_theme = "sphinx_book_theme"

@@ -111,6 +111,13 @@ def convert_output(out: dict, states: dict) -> dict | None:
     return out
 
 
+def count_static(nb: dict) -> dict:
+    """How many outputs of a made-static notebook are explorer copies, and how many show the kernel note."""
+    htmls = ["".join(o.get("data", {}).get("text/html", "")) for c in nb.get("cells", []) for o in c.get("outputs", [])]
+    return {"explorers": sum(bool(EXPLORER_ATTR.search(h)) for h in htmls),
+            "needs_kernel": sum('class="vae-needs-kernel"' in h for h in htmls)}
+
+
 def source_links(markdown: str, source_pages: str = "vae_teach") -> str:
     """Links to the package's .py files -> links to the site's source pages (same relative path, .md)."""
     return SOURCE_LINK.sub(lambda m: f"]({m.group(1)}{m.group(2)}.md{m.group(3)})", markdown)

@@ -96,8 +96,8 @@ def test_index_lists_every_question_with_its_minutes_and_fixes_the_page_order():
              cm.Page(Path("notebooks/01_b.ipynb"), "01", "What is q(z|x)?", 25, 8),
              cm.Page(Path("apps/explore.ipynb"), None, "Explore", None, None)]
     md = cm.index_markdown(pages, "Intro text.")
-    assert "| 00 | [How do I start?](notebooks/00_a.ipynb) | 10 min |" in md
-    assert r"| 01 | [What is q(z\|x)?](notebooks/01_b.ipynb) | 25 min (+ 8 optional) |" in md
+    assert "| 00 | [How do I start?](notebooks/00_a.ipynb) | 10\u00a0min |" in md
+    assert "| 01 | [What is q(z\\|x)?](notebooks/01_b.ipynb) | 25\u00a0min (+\u00a08 optional) |" in md
     assert "about 35 minutes" in md and "Intro text." in md and "[Explore](apps/explore.ipynb)" in md
     toc = md.split("```{toctree}")[1].split("```")[0].split()
     assert toc[-3:] == ["notebooks/00_a", "notebooks/01_b", "apps/explore"]

@@ -105,14 +105,14 @@ def index_markdown(pages: list[Page], intro: str) -> str:
     course = [p for p in pages if p.number]
     apps = [p for p in pages if not p.number]
     total = sum(p.minutes or 0 for p in course)
-    lines = ["# vae-teach: Variational Autoencoders, one question at a time", "", intro.strip(), "",
+    lines = ["# Variational Autoencoders, one question at a time", "", intro.strip(), "",
              "## The notebooks", "",
              f"Read them in order; each builds on the one before. The main path takes about {total} minutes "
              "in all; each notebook's *Going deeper* part is optional.", "",
              "| notebook | the question it answers | time |", "|---|---|---|"]
     for p in course:
-        extra = f" (+ {p.deeper_minutes} optional)" if p.deeper_minutes else ""
-        lines.append(f"| {p.number} | [{_cell(p.title)}]({p.path.as_posix()}) | {p.minutes} min{extra} |")
+        extra = f" (+\u00a0{p.deeper_minutes} optional)" if p.deeper_minutes else ""
+        lines.append(f"| {p.number} | [{_cell(p.title)}]({p.path.as_posix()}) | {p.minutes}\u00a0min{extra} |")
     if apps:
         lines += ["", "## Apps", ""]
         lines += [f"- [{_cell(p.title)}]({p.path.as_posix()})" for p in apps]

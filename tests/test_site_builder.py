@@ -171,3 +171,30 @@ def test_links_to_package_source_point_to_the_source_pages():
                                           "[x](../vae_teach/explorers/latent.md#L3).")
     assert so.source_links("[paper](https://arxiv.org/abs/1312.6114) [n](04_loss.ipynb)") == (
         "[paper](https://arxiv.org/abs/1312.6114) [n](04_loss.ipynb)")
+
+
+# ---- the output folder -----------------------------------------------------------------------------------
+def test_a_folder_the_builder_did_not_make_is_never_replaced(tmp_path):
+    build = _load("build")
+    mine = tmp_path / "site"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my own file")
+    new = tmp_path / "work" / "html"
+    new.mkdir(parents=True)
+    with pytest.raises(SystemExit, match="was not built by this tool"):
+        build.replace_dir(new, mine)
+    assert (mine / "notes.txt").read_text() == "my own file" and new.exists()
+
+
+def test_a_previous_build_is_replaced_whole(tmp_path):
+    build = _load("build")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / build.MARKER).write_text("")
+    (out / "stale.html").write_text("old")
+    new = tmp_path / "work" / "html"
+    new.mkdir(parents=True)
+    (new / "index.html").write_text("new")
+    build.replace_dir(new, out)
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "work"]  # nothing beside site/ but the work dir

@@ -205,19 +205,18 @@ def render(src: Path, out: Path, quiet: bool = True) -> None:
     (out / ".buildinfo").unlink(missing_ok=True)
 
 
+def check_out(out: Path) -> None:
+    """Refuse an output folder that exists and was not made by this builder (checked before any work)."""
+    if out.exists() and not (out / MARKER).exists():
+        raise SystemExit(f"{out} exists and was not built by this tool (no {MARKER} in it); remove it or use --out")
+
+
 def replace_dir(new: Path, out: Path) -> None:
-    """Move the freshly built site into place; an existing `out` is replaced only if this builder made it."""
+    """Move the freshly built site into place; the previous build moves into new's parent (a temp folder)."""
+    check_out(out)
     if out.exists():
-        if not (out / MARKER).exists():
-            shutil.rmtree(new, ignore_errors=True)
-            raise SystemExit(f"{out} exists and was not built by this tool (no {MARKER}); remove it or use --out")
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        new.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(out)
+        out.rename(new.parent / "previous")
+    new.rename(out)
 
 
 def folder_mb(path: Path) -> float:
@@ -229,6 +228,9 @@ def build(out: Path, repo: Path = REPO, jobs: int | None = None, apps: bool = Tr
           only: list[str] | None = None, cache: Path | None = None) -> dict:
     """Execute, make static, render and move into `out`; -> timings and size."""
     t0 = time.perf_counter()
+    out = out.resolve()
+    check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     pages = course_map.discover(repo, LANGUAGES["en"], "apps" if apps else None)
     if only:
         pages = [p for p in pages if any(o in p.path.name for o in only)]
@@ -236,19 +238,20 @@ def build(out: Path, repo: Path = REPO, jobs: int | None = None, apps: bool = Tr
     print(f"executing {len(pages)} notebooks, {jobs} at a time", flush=True)
     executed = execute_all([repo / p.path for p in pages], jobs, repo, cache)
     t_exec = time.perf_counter() - t0
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
+
     with tempfile.TemporaryDirectory(prefix="vae-teach-site-src-") as tmp:
         src = Path(tmp)
         write_sources(src, repo, pages, executed)
-        new = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+        # myst-nb writes its "jupyter_execute" scratch folder beside Sphinx's output folder: keep both in a
+        # temp folder next to `out`, so nothing lands in the user's tree and the final move is a rename
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
         try:
+            new = work / "html"
             render(src, new)
             (new / MARKER).write_text("built by tools/site/build.py; `make site` replaces this folder\n")
-        except BaseException:
-            shutil.rmtree(new, ignore_errors=True)
-            raise
-    replace_dir(new, out)
+            replace_dir(new, out)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     stats = {"pages": len(pages), "execute_s": t_exec, "total_s": time.perf_counter() - t0,
              "size_mb": folder_mb(out)}
     print(f"site built in {stats['total_s']:.0f} s (executing {t_exec:.0f} s): {out}, {stats['size_mb']:.1f} MB; "

@@ -85,7 +85,7 @@ def offline(browser):
     pg.outside, pg.errors = [], []
 
     def route(r):
-        if r.request.url.startswith("file://"):
+        if r.request.url.startswith(("file://", "data:", "blob:")):  # in-page data, not the network
             r.continue_()
         else:
             pg.outside.append(r.request.url)
@@ -189,6 +189,15 @@ def test_index_map_links_every_notebook_with_its_minutes(site, offline):
         assert (site / href).resolve() == (site / p.path.with_suffix(".html")).resolve(), href
 
 
+def test_search_works_offline(site, offline):
+    """The search page finds the notebook that teaches a term, from file://, with no console error."""
+    offline.goto((site / "search.html").as_uri() + "?q=reparameterisation", wait_until="load")
+    offline.wait_for_function("() => /found \\d+ page/.test(document.body.innerText)", timeout=20_000)
+    hits = offline.locator("#search-results a").all_inner_texts()
+    assert any(h.startswith("05 · ") for h in hits), hits
+    assert not offline.outside and not offline.errors, offline.outside + offline.errors
+
+
 SNAPSHOT_JS = """(el) => {
   const canv = [...el.querySelectorAll('canvas')].map(c => { try { return c.toDataURL(); } catch (e) { return ''; } });
   const imgs = [...el.querySelectorAll('img')].map(i => i.src);
@@ -232,11 +241,15 @@ FAKE_COPY = """<div data-explorer="{name}" style="display:flex;gap:8px;align-ite
 <input type="range" min="0" max="20" value="5" aria-label="z"><canvas width="40" height="10"></canvas>
 <span class="readout">z = 5</span></div>"""
 FAKE_ESM = """<script type="module">
-const root = [...document.querySelectorAll('[data-explorer="FakeExplorer"]')].pop();
-const input = root.querySelector('input'), cv = root.querySelector('canvas'), out = root.querySelector('.readout');
-const draw = () => { const g = cv.getContext('2d'); g.clearRect(0, 0, 40, 10); g.fillRect(0, 0, 2 * input.value, 10);
-                     out.textContent = `z = ${input.value}`; };
-input.addEventListener('input', draw); draw();
+// like an explorer copy: the widget's ESM arrives as a string and is imported from a blob: URL
+const esm = `export function render({el}) {
+  const input = el.querySelector('input'), cv = el.querySelector('canvas'), out = el.querySelector('.readout');
+  const draw = () => { const g = cv.getContext('2d'); g.clearRect(0, 0, 40, 10); g.fillRect(0, 0, 2 * input.value, 10);
+                       out.textContent = 'z = ' + input.value; };
+  input.addEventListener('input', draw); draw();
+}`;
+const mod = await import(URL.createObjectURL(new Blob([esm], {type: 'text/javascript'})));
+mod.render({el: [...document.querySelectorAll('[data-explorer="FakeExplorer"]')].pop()});
 </script>"""
 FAKE_CELLS = [
     ("markdown", "# 00 · Does the site pipeline work?\n\n**Short answer.** Yes: $a^2 + b^2$ and\n\n"

@@ -203,6 +203,8 @@ def render(src: Path, out: Path, quiet: bool = True) -> None:
         raise SystemExit("sphinx-build failed (messages above)")
     shutil.rmtree(out / ".doctrees", ignore_errors=True)
     (out / ".buildinfo").unlink(missing_ok=True)
+    for source_map in out.glob("_static/**/*.map"):  # the theme's debugging maps: 3.4 MB no page loads
+        source_map.unlink()
 
 
 def check_out(out: Path) -> None:

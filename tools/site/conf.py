@@ -36,6 +36,7 @@ html_static_path = ["_static"]
 templates_path = ["_templates"]  # static/webpack-macros.html: Font Awesome loads after the load event
 html_css_files = ["vae-site.css"]
 html_show_sourcelink = False
+html_show_search_summary = False  # summaries fetch each hit's page, which file:// pages may not do
 html_copy_source = True  # the download button offers the executed .ipynb
 html_last_updated_fmt = None
 html_theme_options = {

@@ -198,3 +198,17 @@ def test_a_previous_build_is_replaced_whole(tmp_path):
     build.replace_dir(new, out)
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "work"]  # nothing beside site/ but the work dir
+
+
+def test_a_notebook_that_fails_stops_the_build_and_names_the_cell(tmp_path):
+    build = _load("build")
+    (tmp_path / "notebooks").mkdir()
+    book = nb(("markdown", "# 00 · Does it run?\n\n**Time:** 1 min."), ("code", "1 / 0"))
+    book["cells"][1].update(outputs=[], execution_count=None)
+    book.update(nbformat=4, nbformat_minor=5)
+    book["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "notebooks" / "00_fails.ipynb").write_text(json.dumps(book))
+    with pytest.raises(SystemExit) as e:
+        build.build(tmp_path / "site", repo=tmp_path, jobs=1)
+    assert "00_fails.ipynb did not run to the end" in str(e.value) and "ZeroDivisionError" in str(e.value)
+    assert not (tmp_path / "site").exists()

@@ -82,6 +82,8 @@ def execute(path: str, timeout: int = CELL_TIMEOUT) -> tuple[dict, float]:
                                 resources={"metadata": {"path": str(Path(path).parent)}})
         try:
             client.execute()
+        except Exception as e:  # CellExecutionError and friends: a plain message survives the process pool
+            raise RuntimeError(f"{path} did not run to the end:\n{e}") from None
         finally:  # a kernel manager passed in is ours to stop
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
@@ -117,7 +119,12 @@ def execute_all(paths: list[Path], jobs: int, repo: Path, cache: Path | None = N
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo) or 1))) as pool:
             futures = {p: pool.submit(execute, str(p)) for p in todo}
             for p, fut in futures.items():
-                nb, secs = fut.result()
+                try:
+                    nb, secs = fut.result()
+                except RuntimeError as e:
+                    for other in futures.values():
+                        other.cancel()
+                    raise SystemExit(f"site not built: {e}") from None
                 print(f"  executed {p.relative_to(repo)} in {secs:.1f} s", flush=True)
                 done[p] = nb
                 if cache is not None:

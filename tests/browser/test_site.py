@@ -184,7 +184,8 @@ def test_index_map_links_every_notebook_with_its_minutes(site, offline):
     assert len(rows) == len(course)
     for row, p in zip(rows, course, strict=True):
         cells = [c.inner_text().strip() for c in row.locator("td").all()]
-        assert cells[0] == p.number and cells[1] == p.title and cells[2].startswith(f"{p.minutes} min"), cells
+        minutes = cells[2].replace("\xa0", " ")
+        assert cells[0] == p.number and cells[1] == p.title and minutes.startswith(f"{p.minutes} min"), cells
         href = row.locator("a").get_attribute("href")
         assert (site / href).resolve() == (site / p.path.with_suffix(".html")).resolve(), href
 
@@ -216,6 +217,8 @@ def poke_explorers(pg, site: Path, names: list[str]) -> tuple[list[str], list[st
             label = f"{name} #{i} {box.get_attribute('data-explorer')}"
             box.scroll_into_view_if_needed()
             pg.wait_for_timeout(100)  # first draw
+            fit = box.evaluate("e => [e.scrollWidth, (e.closest('.output') || e.parentElement).clientWidth]")
+            assert fit[0] <= fit[1] + 1, f"{label} is cut off: {fit[0]} px wide in a {fit[1]} px output at 1280 px"
             before = box.evaluate(SNAPSHOT_JS)
             target = box.locator("input[type=range], [role=slider], [tabindex]").first
             (target if target.count() else box).focus()
@@ -229,7 +232,8 @@ def poke_explorers(pg, site: Path, names: list[str]) -> tuple[list[str], list[st
 
 
 def test_every_explorer_copy_answers_a_key_press(site, offline):
-    """For every [data-explorer] element on the site: a key press on its first slider changes pixels or text."""
+    """For every [data-explorer] element on the site: it fits its output area on a 1280-px screen, and a key press
+    on its first slider changes its pixels or its text."""
     answered, silent = poke_explorers(offline, site, PAGES)
     if not answered and not silent:
         pytest.skip("no page carries an explorer's static text/html copy ([data-explorer]) in this build")

@@ -21,7 +21,10 @@
 4. Render it with Sphinx + myst-nb + sphinx-book-theme (`nb_execution_mode="off"`: already executed), into a
    temp folder next to --out, and rename it into place. Previous/next links come from the index's toctree.
 
-No page requests the network: the theme's assets, MathJax and the explorers' code are all in the site.
+No page requests the network: the theme's assets, MathJax and the explorers' code are all in the site. Pages
+fire their load event before the heavy work: MathJax typesets just after it (mathjax-config.js; raw TeX stays
+hidden until then) and the theme's 1.5 MB icon script loads after it (templates/static/webpack-macros.html).
+Search works from file:// too (html_show_search_summary is off: summaries would fetch each hit's page).
 Languages: `LANGUAGES` maps a language to its notebook folder; only English is built today. A second edition
 (notebooks/zh/) becomes a second Sphinx build into `<out>/zh/` with the same pages, and a switch link in the
 header pointing at the same page in the other tree.

@@ -47,3 +47,14 @@ def grad_samples(
     if fz.shape != eps.shape:
         raise ValueError(f"f must act elementwise: for z [{n}] it returned {list(fz.shape)}")
     return fz * eps / sigma, fz * (eps * eps - 1) / sigma
+
+
+def true_gradient(f: Callable[[torch.Tensor], torch.Tensor], mu: float, sigma: float) -> tuple[float, float]:
+    """Exact (d/dmu, d/dsigma) of E_{N(mu, sigma^2)}[f(z)]: 80-node Gauss–Hermite quadrature and autograd."""
+    from vae_teach.toy import gauss_hermite
+
+    t, w = gauss_hermite(80)
+    p = torch.tensor([mu, sigma], dtype=torch.float64, requires_grad=True)
+    value = (w * f(p[0] + math.sqrt(2.0) * p[1] * t)).sum()
+    (g,) = torch.autograd.grad(value, p)
+    return float(g[0]), float(g[1])

@@ -2,7 +2,8 @@
 
 /** Cubic Hermite interpolation of a tabulated function (values v, derivatives d) at z: grid z0 + j dz. */
 function hermite(v, d, z0, dz, z) {
-  const u = (z - z0) / dz, j = Math.min(Math.max(Math.floor(u), 0), v.length - 2), t = u - j;
+  const u = Math.min(Math.max((z - z0) / dz, 0), v.length - 1);  // never extrapolate past the table
+  const j = Math.min(Math.floor(u), v.length - 2), t = u - j;
   const t2 = t * t, t3 = t2 * t;
   return (2 * t3 - 3 * t2 + 1) * v[j] + (t3 - 2 * t2 + t) * dz * d[j] + (-2 * t3 + 3 * t2) * v[j + 1] +
          (t3 - t2) * dz * d[j + 1];

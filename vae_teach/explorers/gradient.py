@@ -69,9 +69,12 @@ class GradientExplorer(Explorer):
         self.f = toy.square if f is None else f
         self.n, self.seed = n, int(seed)
         eps = torch.randn(n, generator=torch.Generator().manual_seed(self.seed), dtype=torch.float64)
-        reach = max(abs(v) for v in MU_RANGE) + SIGMA_RANGE[1] * float(eps.abs().max()) + 0.5
-        z0, dz, table = tabulate(self.f, -reach, reach)
         t, w = toy.gauss_hermite(80)
+        keep = w > 1e-17  # quadrature nodes that matter; the page skips the rest (their weights sum to < 1e-15)
+        t, w = t[keep], w[keep]
+        widest = max(float(eps.abs().max()), math.sqrt(2.0) * float(t.abs().max()))
+        reach = max(abs(v) for v in MU_RANGE) + SIGMA_RANGE[1] * widest + 0.5
+        z0, dz, table = tabulate(self.f, -reach, reach)
         super().__init__(mu=snap(mu, lo=MU_RANGE[0], hi=MU_RANGE[1]), sigma=snap(sigma, lo=SIGMA_RANGE[0],
                          hi=SIGMA_RANGE[1]), eps=f64(eps), table=f64(table), table_grid=[z0, dz, float(table.shape[1])],
                          gh=[(math.sqrt(2.0) * t).tolist(), w.tolist()],

@@ -65,6 +65,13 @@ def test_static_explorers_answer_keys_with_python_values(browser, exported):
                 assert got[key] == pytest.approx(want, abs=atol), f"{name} #{i}: {key} {got[key]} != Python {want}"
             bh.screenshot(box, f"static-{i}-{name}")
         bh.screenshot(page, "static-page")
+        for name, control in (("LatentExplorer", "input.vae-latent-slider"), ("PosteriorExplorer", "input.vae-q-mean")):
+            box = boxes.nth(names.index(name))
+            ctl = box.locator(control).first
+            ctl.focus()
+            ms = [bh.press_explorer(page, ctl, "ArrowRight", name) for _ in range(20)]
+            bh.save_results(f"static-{name}", bh.latency_entry("static page (file://)", f"{name}, nbconvert export",
+                                                                ms))
         assert not errors, f"page errors: {errors}"
         outside = [u for u in blocked if not u.startswith("file:")]
         print(f"requests aborted (the page template's CDN scripts, not the explorers): {outside}")

@@ -23,8 +23,8 @@ OBSERVER_JS = """
 (() => {
   const log = {keys: [], imgs: [], loads: [], texts: [], values: []};
   window.__vae = log;
-  const cls = el => (el && el.closest) ? [...new Set(['vae-decoded', 'vae-posterior-explorer', 'vae-latent-explorer',
-      'vae-posterior-readout', 'vae-posterior-panel'].filter(c => el.closest('.' + c)))] : [];
+  const cls = el => (el && el.closest) ? ['vae-baseline-img', 'vae-baseline', 'vae-explorer'].filter(
+      c => el.closest('.' + c)) : [];
   document.addEventListener('keydown', e => log.keys.push({t: performance.now(), key: e.key}), true);
   document.addEventListener('load', e => {
     if (e.target && e.target.tagName === 'IMG') log.loads.push({t: performance.now(), src: e.target.src,
@@ -153,6 +153,17 @@ def assert_controls_unclipped(page, selector: str) -> None:
                     const text = (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
                     bad.push(`${el.className || el.tagName}: ${el.scrollWidth}px of content in ${el.clientWidth}px `
                              + `(overflow-x ${ox}) "${text}"`);
+                }
+            }
+            const holder = box.closest('.jp-OutputArea-output, .jp-Cell-outputArea, .jp-OutputArea') || document.body;
+            const right = holder.getBoundingClientRect().right + 1;
+            for (const el of [box, ...box.querySelectorAll('*')]) {
+                const r = el.getBoundingClientRect();
+                if (r.width > 0 && r.right > right) {
+                    const text = (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+                    bad.push(`${el.className || el.tagName} reaches ${Math.round(r.right - right)}px past its output `
+                             + `area "${text}"`);
+                    break;
                 }
             }
             return bad;

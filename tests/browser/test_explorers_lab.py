@@ -57,7 +57,7 @@ def check_against_kernel(page, name, var, values):
     return kernel
 
 
-def drive_and_check(page, name, var, control, nth, shot, where, what, moves=16):
+def drive_and_check(page, name, var, control, nth, shot, where, what, moves=16, ready_s=None):
     """Drag, press keys, compare with the kernel, keep the latency row."""
     keys = ("ArrowLeft", "ArrowRight") if name == "TradeoffExplorer" else ("ArrowRight",)  # a few β only
     moves = moves + 1 if name == "TradeoffExplorer" and moves % 2 == 0 else moves
@@ -65,7 +65,7 @@ def drive_and_check(page, name, var, control, nth, shot, where, what, moves=16):
     assert run["dragged"] != run["before"], f"{name}: a mouse drag changed nothing"
     assert run["after"] != run["dragged"], f"{name}: {moves} arrow-key presses changed nothing"
     check_against_kernel(page, name, var, run["after"])
-    bh.save_results(shot, bh.latency_entry(where, what, run["ms"]))
+    bh.save_results(shot, bh.latency_entry(where, what, run["ms"], ready_s=ready_s))
     return run
 
 
@@ -77,7 +77,7 @@ def test_every_explorer_in_lab(lab_page, lab):
     for name, var, control, nth in STANDIN:
         bh.wait_widget(page, bh.explorer_selector(name))
         drive_and_check(page, name, var, control, nth, f"lab-{var}", "JupyterLab", f"{name}, stand-in ({var})",
-                        moves=24 if var == "explorer" else 12)
+                        moves=30 if var == "explorer" else 20, ready_s=ready_s)
     bh.screenshot(page, "lab-explorers-page")
 
     # arrow keys inside an explorer move its slider, not the notebook's cell focus
@@ -112,7 +112,7 @@ def test_course_notebook_explorer_in_lab(lab_page, lab, path, name, var, control
     _, ready_s = bh.open_and_run(page, lab, path, bh.explorer_selector(name))
     nb = path.split("/")[-1][:2]
     run = drive_and_check(page, name, var, control, 0, f"lab-nb{nb}", "JupyterLab", f"{name}, notebook {nb}",
-                          moves=16)
+                          moves=30, ready_s=ready_s)
     bh.screenshot(page, f"lab-nb{nb}-page")
     assert run["ms"]
     assert ready_s > 0

@@ -72,6 +72,15 @@ def test_static_explorers_answer_keys_with_python_values(browser, exported):
             ms = [bh.press_explorer(page, ctl, "ArrowRight", name) for _ in range(20)]
             bh.save_results(f"static-{name}", bh.latency_entry("static page (file://)", f"{name}, nbconvert export",
                                                                 ms))
+        # "fit q" with no kernel: the page's own gradient ascent on its exact ELBO
+        box = boxes.nth(names.index("PosteriorExplorer"))
+        root = box.locator(".vae-explorer")
+        start = bh.page_values(root)["elbo"]
+        root.locator("button.vae-fit").click()
+        page.wait_for_function("(el) => !el.querySelector('button.vae-fit').disabled", arg=root.element_handle(),
+                               timeout=20_000)
+        end = bh.page_values(root)
+        assert end["elbo"] > start + 1.0 and end["gap"] < 0.75, (start, end)  # one peak of two: about log 2 left
         assert not errors, f"page errors: {errors}"
         outside = [u for u in blocked if not u.startswith("file:")]
         print(f"requests aborted (the page template's CDN scripts, not the explorers): {outside}")

@@ -106,8 +106,9 @@ function render({model, el}) {
                    score_mean: stats[1][0], score_var: stats[1][1]});
   }
 
-  onChange(model, ["mu", "sigma"], update);
+  const offs = [onChange(model, ["mu", "sigma"], update)];
   update();
+  return () => offs.forEach(off => off());
 }
 
 export default {render};

@@ -169,8 +169,12 @@ function rng(seed) {
   return {uniform: u, normal: () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u())};
 }
 
-/** Call fn when trait `name` changes (from Python or from this page). */
-function onChange(model, names, fn) { for (const n of [].concat(names)) model.on(`change:${n}`, fn); }
+/** Call fn when trait `name` changes (from Python or from this page); -> a function that stops listening. */
+function onChange(model, names, fn) {
+  const events = [].concat(names).map(n => `change:${n}`);
+  for (const e of events) model.on(e, fn);
+  return () => { for (const e of events) model.off(e, fn); };
+}
 
 /** log Σ exp(a_i) of an array. */
 function logSumExp(a) {

@@ -217,16 +217,16 @@ function render({model, el}) {
     commit(z);
   }
 
-  onChange(model, ["latent", "selected_index", "index"], update);
-  onChange(model, "index", drawPreview);
-  onChange(model, "map_dims", () => {
-    selects.forEach((s, k) => { s.querySelector("select").value = get("map_dims")[k]; });
-    drawMap();
-  });
+  const offs = [onChange(model, ["latent", "selected_index", "index"], update), onChange(model, "index", drawPreview),
+    onChange(model, "map_dims", () => {
+      selects.forEach((s, k) => { s.querySelector("select").value = get("map_dims")[k]; });
+      drawMap();
+    })];
   drawPreview();
   update();
   drawMap(true);
   root.vaeDecode = z => Array.from(decode(z));  // for tests: the page's decoder on any z
+  return () => offs.forEach(off => off());
 }
 
 export default {render};

@@ -215,8 +215,9 @@ function render({model, el}) {
     tick();
   }
 
-  onChange(model, ["mean", "log_sigma", "fitting", "message"], update);
+  const offs = [onChange(model, ["mean", "log_sigma", "fitting", "message"], update)];
   update();
+  return () => offs.forEach(off => off());
 }
 
 export default {render};

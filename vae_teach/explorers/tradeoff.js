@@ -7,7 +7,7 @@ function render({model, el}) {
   const betas = get("betas"), rates = get("rates"), dists = get("distortions"), offsets = get("offsets");
   const blob = typed(get("blob"), Uint8Array);
   const root = explorerRoot(el, "TradeoffExplorer", "vae-tradeoff-explorer");
-  const urls = {};  // blob: URLs, made the first time a β is shown
+  const urls = {};  // blob: URLs of every β's panels
   const url = (i, p) => {
     const key = `${i}:${p}`;
     if (!urls[key]) {
@@ -32,6 +32,7 @@ function render({model, el}) {
     h("div", {class: "vae-row", style: "align-items:flex-start"}, [imgs[2], imgs[3]]),
   ]));
 
+  betas.forEach((_, i) => PANELS.forEach((_, p) => url(i, p)));  // every PNG decoded into a blob: URL once, up front
   let shown = null;
   function update() {
     const i = index();
@@ -46,8 +47,9 @@ function render({model, el}) {
                        `${(rates[i] + dists[i]).toFixed(2)} nats (the β=1 bound, −ELBO)`;
     publish(root, {beta: betas[i], rate: rates[i], distortion: dists[i]});
   }
-  onChange(model, "beta", update);
+  const offs = [onChange(model, "beta", update)];
   update();
+  return () => { offs.forEach(off => off()); Object.values(urls).forEach(u => URL.revokeObjectURL(u)); };
 }
 
 export default {render};

@@ -454,6 +454,10 @@ def test_gradient_readout_and_sliders():
         E.GradientExplorer(mu=float("nan"))
     with pytest.raises(ValueError, match=r"n must be an int in 2\.\.200000"):
         E.GradientExplorer(n=10**9)
+    with pytest.raises(ValueError, match="seed must be an int"):
+        E.GradientExplorer(seed=float("nan"))
+    with pytest.raises(ValueError, match="seed must be an int"):
+        E.PosteriorExplorer(toy.Nonlinear1D(), 2.0, seed=float("nan"))
 
 
 @needs_node

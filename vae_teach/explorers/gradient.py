@@ -15,7 +15,7 @@ import torch
 import traitlets as T
 
 from vae_teach import gradients, toy
-from vae_teach.explorers._base import Explorer, f64, finite_number, module_source, snap, style_source
+from vae_teach.explorers._base import Explorer, f64, finite_number, int_in, module_source, snap, style_source
 
 MU_RANGE, SIGMA_RANGE = (-3.0, 3.0), (0.1, 3.0)
 TABLE_STEP = 0.005
@@ -40,7 +40,9 @@ def tabulate(f, lo: float, hi: float, step: float = TABLE_STEP):
 
 
 class GradientExplorer(Explorer):
-    """μ, σ sliders -> histograms of per-sample d/dμ estimates, reparameterisation vs score function (AEVB §2.4)."""
+    """μ, σ sliders -> histograms of per-sample d/dμ estimates, reparameterisation vs score function (AEVB §2.4).
+
+    Taught in notebook 05 (why reparameterise)."""
 
     _esm = module_source("gradient")
     _css = style_source()
@@ -67,7 +69,7 @@ class GradientExplorer(Explorer):
         if sigma <= 0:
             raise ValueError(f"sigma must be a number > 0, got {sigma!r}")
         self.f = toy.square if f is None else f
-        self.n, self.seed = n, int(seed)
+        self.n, self.seed = n, int_in("seed", seed, 0, 2**63 - 1)
         eps = torch.randn(n, generator=torch.Generator().manual_seed(self.seed), dtype=torch.float64)
         t, w = toy.gauss_hermite(80)
         keep = w > 1e-17  # quadrature nodes that matter; the page skips the rest (their weights sum to < 1e-15)

@@ -93,7 +93,9 @@ def most_active(mu, sigma, count=MAX_SLIDERS):
 
 
 class LatentExplorer(Explorer):
-    """Sliders over z -> decoded image, a latent map with the current point, encode / sample / reset buttons."""
+    """Sliders over z -> decoded image, a latent map with the current point, encode / sample / reset buttons.
+
+    Taught in notebook 08 (what the latent space holds); the model is a ``models.VAE`` (AEVB appendix C)."""
 
     _esm = module_source("latent")
     _css = _css()

@@ -26,6 +26,7 @@ from vae_teach.explorers._base import (
     f64,
     finite_number,
     finite_vector,
+    int_in,
     module_source,
     snap,
     style_source,
@@ -36,7 +37,9 @@ GRID_STEP = 0.01  # z spacing of the 1-D table: the trapezoid sum is then exact 
 
 
 class PosteriorExplorer(Explorer):
-    """q's mean / log σ sliders over the true posterior of a toy model, with a live log p(x) = ELBO + gap bar."""
+    """q's mean / log σ sliders over the true posterior of a toy model, with a live log p(x) = ELBO + gap bar.
+
+    Taught in notebook 02 (q ≠ p(z|x)) and notebook 03 (log p(x) = ELBO + KL(q ‖ p(z|x)), eq. 1)."""
 
     _esm = module_source("posterior")
     _css = style_source()
@@ -72,7 +75,7 @@ class PosteriorExplorer(Explorer):
         else:
             raise ValueError(f"toy_model must be toy.Nonlinear1D or a 2-D toy.LinearGaussian, "
                              f"got {type(toy_model).__name__}")
-        self.model, self.x, self.seed = toy_model, x, int(seed)
+        self.model, self.x, self.seed = toy_model, x, int_in("seed", seed, 0, 2**63 - 1)
         self.posterior = toy_model.posterior(x) if k == 2 else None
         self.log_px = float(toy_model.log_marginal(x)[0])
         self._k = k

@@ -50,7 +50,9 @@ def _check_results(results):
 
 
 class TradeoffExplorer(Explorer):
-    """A β slider over a trained sweep: reconstructions, prior samples, latent scatter, rate–distortion point."""
+    """A β slider over a trained sweep: reconstructions, prior samples, latent scatter, rate–distortion point.
+
+    Taught in notebook 07 (the KL term against reconstruction)."""
 
     _esm = module_source("tradeoff")
     _css = style_source()
@@ -74,7 +76,7 @@ class TradeoffExplorer(Explorer):
         n_show = int_in("n_show", n_show, 1, 64)
         n_samples = int_in("n_samples", n_samples, 1, 256)
         self.runs, self.x, self.labels = runs, x, labels
-        self.n_samples, self.seed = n_samples, int(seed)
+        self.n_samples, self.seed = n_samples, int_in("seed", seed, 0, 2**63 - 1)
         self.panels = {}
         betas = [float(r.beta) for r in runs]
         self._betas = betas

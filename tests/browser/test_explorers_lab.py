@@ -79,6 +79,7 @@ def test_every_explorer_in_lab(lab_page, lab):
         drive_and_check(page, name, var, control, nth, f"lab-{var}", "JupyterLab", f"{name}, stand-in ({var})",
                         moves=30 if var == "explorer" else 20, ready_s=ready_s)
     bh.screenshot(page, "lab-explorers-page")
+    assert page.locator(".vae-static").count() == 0, "JupyterLab rendered the static copy instead of the live widget"
 
     # arrow keys inside an explorer move its slider, not the notebook's cell focus
     root = page.locator(bh.explorer_selector("LatentExplorer")).first

@@ -175,6 +175,13 @@ function render({model, el}) {
       const c = [codes[sel * zDim + dx], codes[sel * zDim + dy]], s = [scales[sel * zDim + dx], scales[sel * zDim + dy]];
       ellipse(mapCtx, map, c, [2 * s[0], 2 * s[1]], {strokeStyle: "#787878", lineWidth: 2});
       ellipse(mapCtx, map, c, s, {strokeStyle: "#141414", lineWidth: 2});
+      const rx = Math.abs(map.X(s[0]) - map.X(0)), ry = Math.abs(map.Y(0) - map.Y(s[1]));
+      if (Math.min(rx, ry) > BOX.w + BOX.h) {  // every ring lies outside the view: say so instead
+        mapCtx.fillStyle = "#141414"; mapCtx.font = "11px sans-serif"; mapCtx.textAlign = "left";
+        mapCtx.textBaseline = "top";
+        mapCtx.fillText(`q(z|x) is wider than the view: σ = ${s[0].toPrecision(2)}, ${s[1].toPrecision(2)}`,
+                        BOX.x + 6, BOX.y + 6);
+      }
     }
     const px = map.X(z[dx]), py = map.Y(z[dy]);
     if (Math.abs(px) < 1e5 && Math.abs(py) < 1e5) {

@@ -164,8 +164,8 @@ class PosteriorExplorer(Explorer):
         """Adam on the reparameterised ELBO (eq. 7) from q at the sliders, moving them every `every` steps.
 
         Returns the exact ELBO after each update (the first entry is the starting value); fixed generator.
-        If the fit ends with a lower ELBO than it started from (a too large lr), q is put back and a warning
-        says so."""
+        If the fit ends with a lower ELBO than it started from, q is put back; when it fell by more than 0.01 nats
+        (a too large lr) a warning says so."""
         steps, n_samples, every = count("steps", steps), count("n_samples", n_samples), count("every", every)
         lr = finite_number("lr", lr)
         if lr <= 0:
@@ -190,11 +190,14 @@ class PosteriorExplorer(Explorer):
                 p = params.detach().numpy()
                 self.set_q(p[:k], p[k:])
                 trace.append(self.readout()["elbo"])
-        if trace[-1] < trace[0] - 1e-9:
+        if trace[-1] < trace[0]:  # never leave q worse than it was
             self.set_q(mean, log_sigma)
-            self.message = (f"fit q lowered the ELBO from {trace[0]:.3f} to {trace[-1]:.3f} nats with lr={lr:g}; "
-                            f"q was put back. Try a smaller lr, e.g. 0.05.")
-            warnings.warn(self.message, stacklevel=2)
+            if trace[0] - trace[-1] > 0.01:
+                self.message = (f"fit q lowered the ELBO from {trace[0]:.3f} to {trace[-1]:.3f} nats with "
+                                f"lr={lr:g}; q was put back. Try a smaller lr, e.g. 0.05.")
+                warnings.warn(self.message, stacklevel=2)
+            else:  # the noisy gradient steps only jittered around an optimum
+                self.message = "fit q found no better q than the one it started from; q was kept."
             trace.append(self.readout()["elbo"])
         else:
             self.message = ""

@@ -50,7 +50,7 @@ function render({model, el}) {
   const terms = (m, ls) => (k === 1 ? terms1d(lj, z0, dz, m[0], ls[0]) : terms2d(lin, x, get("log_px_python"), m, ls));
   const logPx = terms(get("mean"), get("log_sigma")).log_px;
 
-  const W_ = 720, H_ = 290;
+  const W_ = 740, H_ = 290;
   const {canvas, ctx} = hiDpiCanvas(W_, H_, "vae-posterior-panel");
   const readout = h("div", {class: "vae-posterior-readout vae-mono"});
   const names = k === 1 ? ["z"] : ["z[0]", "z[1]"];
@@ -167,8 +167,9 @@ function render({model, el}) {
       ctx.fillText("ELBO", bars.X(1), bars.Y((low + floor) / 2) - 7);
       ctx.fillText(t.elbo.toFixed(2), bars.X(1), bars.Y((low + floor) / 2) + 7);
     } else {
-      ctx.fillStyle = BLUE; ctx.textAlign = "left";
-      ctx.fillText(`ELBO ${t.elbo.toFixed(2)}` + (t.elbo < floor ? " (below axis)" : ""), bars.X(1.35), bars.Y(floor) - 10);
+      ctx.fillStyle = BLUE; ctx.textAlign = "left";  // a short or clipped ELBO bar: its label beside the column
+      const lines = ["ELBO", t.elbo.toFixed(2), ...(t.elbo < floor ? ["(below axis)"] : [])];
+      lines.forEach((ln, k) => ctx.fillText(ln, bars.X(1.35), bars.Y(floor) - 8 - 13 * (lines.length - 1 - k)));
     }
     ctx.fillStyle = RED; ctx.textAlign = "left";
     ctx.fillText("gap", bars.X(1.35), bars.Y((low + logPx) / 2) - 7);

@@ -1,13 +1,23 @@
-"""Slider latency of the explorers: from a programmatic slider change to new PNG bytes in the Image widget.
+"""Explorer costs per slider tick on the new path, against the old kernel-bound path in the same run, and the
+state each explorer ships once.
+
+- Page side: the explorers' own ES modules run in node (the per-tick maths the browser does: the decoder's
+  forward pass, the quadrature sums, the gradient sampling), timed with performance.now().
+- Kernel side: what a tick costs the kernel now (receiving the synced state), against what it cost before
+  (decode + PNG, or the exact terms, in Python).
 
 Run: .venv/bin/python benchmarks/widgets.py  -> writes benchmarks/results/widgets.md (this section only).
+Key press -> pixels in a real browser is in benchmarks/browser.py.
 """
 
 from __future__ import annotations
 
-import io
+import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,202 +25,165 @@ import numpy as np
 import torch
 from _results import write_fragment
 
-from vae_teach import data, models, plots, toy, train, widgets
+from vae_teach import data, explorers, models, toy, train
+from vae_teach.explorers import _base
+from vae_teach.explorers.latent import mlp_layers
 
 OUT = Path(__file__).resolve().parent / "results" / "widgets.md"
-N_CHANGES = 300
-N_BASELINE = 60  # the slow baselines: fewer changes keep the run short
-WARMUP = 20
+N = 300
+WARMUP = 30
+MB = 1024 * 1024
 
 
-def latencies(set_value, values):
-    """Time set_value(v) for each v (after a warm-up): -> (wall ms [n], cpu ms [n])."""
+def python_ms(fn, values):
+    """Wall ms of fn(v) for each v after a warm-up: -> array [n]."""
     for v in values[:WARMUP]:
-        set_value(v)
-    wall, cpu = [], []
+        fn(v)
+    out = []
     for v in values[WARMUP:]:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        set_value(v)
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.thread_time() - c0)
-    return np.array(wall) * 1e3, np.array(cpu) * 1e3
+        t0 = time.perf_counter()
+        fn(v)
+        out.append((time.perf_counter() - t0) * 1e3)
+    return np.array(out)
 
 
-def walk(n, lo, hi, seed):
-    """A random walk of slider values on the 0.01 grid inside [lo, hi], no two consecutive values equal."""
+def node_ms(name: str, names: list[str], setup: str, call: str) -> np.ndarray:
+    """Per-call ms of `call` (JS, with i the tick) in node after the explorer's module and `setup`."""
+    node = shutil.which("node")
+    if node is None:
+        return np.array([np.nan])
+    src = _base.module_source(name) + f"\nexport {{{', '.join(names)}}};\n"
+    body = (f"import {{{', '.join(names)}}} from './mod.mjs';\n{setup}\nconst ms = [];\n"
+            f"for (let i = 0; i < {N + WARMUP}; i++) {{ const t0 = performance.now(); {call}; "
+            f"if (i >= {WARMUP}) ms.push(performance.now() - t0); }}\nconsole.log(JSON.stringify(ms));")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "mod.mjs").write_text(src)
+        (Path(tmp) / "main.mjs").write_text(body)
+        out = subprocess.run([node, "main.mjs"], cwd=tmp, capture_output=True, text=True, timeout=300, check=True)
+    return np.array(json.loads(out.stdout))
+
+
+def row(name, ms, baseline=None):
+    """One markdown table row: p50 / p95 and the baseline's p50 over this p50."""
+    p50, p95 = np.percentile(ms, 50), np.percentile(ms, 95)
+    ratio = f"{np.percentile(baseline, 50) / p50:.0f}×" if baseline is not None else "—"
+    return f"| {name} | {len(ms)} | {p50:.3f} | {p95:.3f} | {ratio} |"
+
+
+def walk(n, seed, lo=-3.0, hi=3.0):
+    """n slider values on the 0.01 grid."""
     rng = np.random.default_rng(seed)
-    out, v = [], 0.5 * (lo + hi)
-    for _ in range(n):
-        v = min(max(v + rng.choice([-1, 1]) * rng.uniform(0.05, 0.5), lo), hi)
-        v = widgets.snap(v)
-        if out and v == out[-1]:
-            v = widgets.snap(v + (0.01 if v < hi else -0.01))
-        out.append(v)
-    return out
+    return [explorers.snap(v) for v in rng.uniform(lo, hi, n)]
 
 
-def slider_setter(sliders):
-    """Cycle over sliders: the i-th change goes to slider i mod len."""
-    state = {"i": 0}
-
-    def set_value(v):
-        s = sliders[state["i"] % len(sliders)]
-        state["i"] += 1
-        s.value = widgets.snap(v, lo=s.min, hi=s.max)
-
-    return set_value
-
-
-def matplotlib_decoded(model):
-    """Baseline: the per-tick figure an interact + plt.show callback draws (new Figure, imshow, PNG)."""
-    def render(z):
-        fig = plots.new_figure(3.2, 3.2)
-        ax = fig.add_subplot()
-        ax.imshow(model.decode_mean(torch.as_tensor(z, dtype=torch.float32)[None]).reshape(8, 8), cmap="gray",
-                  vmin=0, vmax=1, interpolation="nearest")
-        ax.set_axis_off()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
-    return render
-
-
-def row(name, wall, cpu, target=None, baseline=None):
-    """One markdown table row."""
-    p50, p95 = np.percentile(wall, 50), np.percentile(wall, 95)
-    ratio = f"{np.percentile(baseline, 50) / p50:.1f}×" if baseline is not None else "—"
-    met = "—" if target is None else ("yes" if p50 <= target else "**no**")
-    tgt = "—" if target is None else f"≤ {target:g}"
-    return (f"| {name} | {len(wall)} | {p50:.2f} | {p95:.2f} | {np.percentile(cpu, 50):.2f} | {ratio} | {tgt} | "
-            f"{met} |")
-
-
-def bench_latent(rows):
-    """LatentExplorer on the digits recipe model (z_dim=16, 8 sliders) with 447 encoded test images."""
-    model = models.VAE(**train.DIGITS_MODEL, seed=0).eval()
+def bench_latent(rows, sizes):
+    """LatentExplorer: notebook 08's decoder (2 -> 128 -> 1088) and the digits recipe's (16 -> 512 -> 512 -> 1088)."""
     x, y = data.load_digits("test")
-    ex = widgets.LatentExplorer(model, x, y)
-    n = N_CHANGES + WARMUP
-    # decoded image only: sliders off the map plane
-    off_plane = [s for d, s in zip(ex.dims, ex.sliders, strict=True) if d not in (ex.map_x.value, ex.map_y.value)]
-    wall_img, cpu_img = latencies(slider_setter(off_plane), walk(n, -3, 3, 0))
-    # every slider in turn (a quarter of them also move the map point: PNG of the map as well)
-    wall_all, cpu_all = latencies(slider_setter(ex.sliders), walk(n, -3, 3, 1))
-    wall_map, cpu_map = latencies(slider_setter(ex.sliders[:1]), walk(n, -3, 3, 2))
-    # baselines in the same process
-    z = torch.zeros(model.z_dim)
-
-    def bare(v):
-        z[ex.dims[0]] = v
-        with torch.no_grad(), widgets.single_thread():
-            model.decode_mean(z[None])
-
-    wall_bare, cpu_bare = latencies(bare, walk(n, -3, 3, 3))
-    render = matplotlib_decoded(model)
-
-    def naive(v):
-        z[ex.dims[0]] = v
-        with torch.no_grad():
-            render(z)
-
-    wall_naive, cpu_naive = latencies(naive, walk(N_BASELINE + WARMUP, -3, 3, 4))
-    rows += [
-        row("LatentExplorer, slider off the map plane (decoded image)", wall_img, cpu_img, 2, wall_naive),
-        row("LatentExplorer, slider on the map plane (image + map point)", wall_map, cpu_map, None, wall_naive),
-        row("LatentExplorer, all 8 sliders in turn", wall_all, cpu_all, None, wall_naive),
-        row("baseline: bare decode_mean (no PNG, no widget)", wall_bare, cpu_bare),
-        row("baseline: matplotlib figure per tick (imshow + savefig)", wall_naive, cpu_naive),
-    ]
+    for label, model in [("notebook 08 model, 2→128→64×17", models.VAE(64, 2, hidden=(128,), seed=0).eval()),
+                         ("digits recipe model, 16→512→512→64×17", models.VAE(**train.DIGITS_MODEL, seed=0).eval())]:
+        ex = explorers.LatentExplorer(model, x, y)
+        sizes.append((f"LatentExplorer, {label}, 447 encoded test images", ex.shipped_bytes()))
+        zs = walk(N + WARMUP, 0)
+        old = python_ms(lambda v, m=model: explorers.render_decoded(m, [v] + [0.0] * (m.z_dim - 1)), zs)
+        shapes, slope, w = mlp_layers(model.decoder)
+        z_dim = model.z_dim
+        with tempfile.NamedTemporaryFile("wb", suffix=".bin", delete=False) as f:
+            f.write(w.numpy().astype("<f4").tobytes())
+        setup = (f"import {{readFileSync}} from 'fs'; const b = readFileSync({json.dumps(f.name)});\n"
+                 f"const w = new Float32Array(b.buffer, b.byteOffset, b.length / 4); const L = {json.dumps(shapes)};\n"
+                 f"let out;")
+        page = node_ms("latent", ["forward", "pixelMeans", "toUint8"], setup,
+                       f"out = Array.from(pixelMeans(forward(w, L, {slope}, [Math.sin(i) * 2, "
+                       f"...new Array({z_dim - 1}).fill(0.3)]), 'categorical', 17, 64), toUint8)")
+        os.unlink(f.name)
+        kernel = python_ms(lambda v, e=ex: e.set_state({"latent": [v] + [0.0] * (e.z_dim - 1)}), zs)
+        rows += [row(f"LatentExplorer, {label}: page decode + 8-bit pixels (JS, node)", page, old),
+                 row(f"LatentExplorer, {label}: kernel work per tick now (state sync only)", kernel, old),
+                 row(f"baseline: {label}, old kernel path (decode_mean + PNG)", old)]
 
 
-def bench_posterior(rows):
-    """PosteriorExplorer, 1-D bimodal and 2-D linear-Gaussian; baseline rebuilds the figure every tick."""
+def bench_posterior(rows, sizes):
+    """PosteriorExplorer 1-D: trapezoid sums over the tabulated log joint (JS) vs Gauss–Hermite in Python."""
+    ex = explorers.PosteriorExplorer(toy.Nonlinear1D(), 2.0)
     W = torch.tensor([[1.0, 0.5], [0.3, 1.0], [0.8, -0.6]], dtype=torch.float64)
-    cases = [("1-D Nonlinear1D", toy.Nonlinear1D(), 2.0),
-             ("2-D LinearGaussian", toy.LinearGaussian(W, torch.zeros(3, dtype=torch.float64), 0.7),
-              torch.tensor([1.0, 0.5, -0.3]))]
-    n = N_CHANGES + WARMUP
-    for name, model, x in cases:
-        ex = widgets.PosteriorExplorer(model, x)
-        stamp, first = [], []
-        ex.readout_html.observe(lambda _, stamp=stamp: stamp.append(time.perf_counter()), names="value")
-        setter = slider_setter(ex.sliders)
-
-        def timed(v, setter=setter, stamp=stamp, first=first):
-            stamp.clear()
-            t0 = time.perf_counter()
-            setter(v)
-            if stamp:  # a value a slider already held redraws nothing
-                first.append((stamp[0] - t0) * 1e3)
-
-        wall, cpu = latencies(timed, walk(n, -1.5, 1.5, 5))
-        first = np.array(first[WARMUP:])
-
-        def rebuild(v, ex=ex):
-            ex._build_figure()
-            ex.mean_sliders[0].value = v
-
-        wall_b, cpu_b = latencies(rebuild, walk(N_BASELINE + WARMUP, -1.5, 1.5, 6))
-        ex._build_figure()
-        rows += [row(f"PosteriorExplorer {name}: readout text sent (the first update)", first, first, None, wall_b),
-                 row(f"PosteriorExplorer {name} (readout, then density and bars)", wall, cpu, 20, wall_b),
-                 row(f"baseline: {name}, new figure drawn every tick", wall_b, cpu_b)]
+    ex2 = explorers.PosteriorExplorer(toy.LinearGaussian(W, torch.zeros(3, dtype=torch.float64), 0.7), [1, 0.5, -0.3])
+    sizes += [("PosteriorExplorer, Nonlinear1D (x = 2)", ex.shipped_bytes()),
+              ("PosteriorExplorer, 2-D LinearGaussian", ex2.shipped_bytes())]
+    ms = walk(N + WARMUP, 1, -3, 3)
+    old = python_ms(lambda v: ex.terms((v,), (-0.5,)), ms)
+    lj = np.frombuffer(ex.log_joint, "<f8")
+    with tempfile.NamedTemporaryFile("wb", suffix=".bin", delete=False) as f:
+        f.write(lj.tobytes())
+    setup = (f"import {{readFileSync}} from 'fs'; const b = readFileSync({json.dumps(f.name)});\n"
+             f"const lj = new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); let t;")
+    page = node_ms("posterior", ["terms1d"], setup,
+                   f"t = terms1d(lj, {ex.grid[0]}, {ex.grid[1]}, Math.sin(i) * 3, -0.5)")
+    os.unlink(f.name)
+    rows += [row(f"PosteriorExplorer 1-D: page readout, {len(lj)}-point trapezoid sums (JS, node)", page, old),
+             row("baseline: PosteriorExplorer 1-D, Python exact terms (80-node Gauss–Hermite)", old)]
 
 
-def bench_gradient(rows):
-    """GradientExplorer with 2000 samples per estimator; baseline redraws the whole figure every tick."""
-    ex = widgets.GradientExplorer(n=2000)
-    n = N_CHANGES + WARMUP
-    wall, cpu = latencies(slider_setter(ex.sliders), walk(n, 0.1, 3.0, 7))
+def bench_gradient(rows, sizes):
+    """GradientExplorer: 2000 estimates of each kind by Hermite interpolation (JS) vs autograd sampling in Python."""
+    ex = explorers.GradientExplorer(f=torch.sin, n=2000)
+    sizes.append(("GradientExplorer, n = 2000, f = sin", ex.shipped_bytes()))
+    vals = walk(N // 3 + WARMUP, 2)
+    old = python_ms(lambda v: (ex.samples(v, 0.5), explorers.gradient.gradients.true_gradient(torch.sin, v, 0.5)),
+                    vals)
+    tab, eps = np.frombuffer(ex.table, "<f8"), np.frombuffer(ex.eps, "<f8")
+    with tempfile.NamedTemporaryFile("wb", suffix=".bin", delete=False) as f:
+        f.write(tab.tobytes() + eps.tobytes())
+    m = len(tab) // 3
+    setup = (f"import {{readFileSync}} from 'fs'; const b = readFileSync({json.dumps(f.name)});\n"
+             f"const a = new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));\n"
+             f"const f = a.subarray(0, {m}), f1 = a.subarray({m}, {2 * m}), f2 = a.subarray({2 * m}, {3 * m}), "
+             f"eps = a.subarray({3 * m}); let s;")
+    call = (f"s = 0; for (let k = 0; k < eps.length; k++) {{ const z = Math.sin(i) * 3 + 0.5 * eps[k]; "
+            f"s += hermite(f1, f2, {ex.table_grid[0]}, {ex.table_grid[1]}, z) + "
+            f"hermite(f, f1, {ex.table_grid[0]}, {ex.table_grid[1]}, z) * eps[k] / 0.5; }}")
+    page = node_ms("gradient", ["hermite"], setup, call)
+    os.unlink(f.name)
+    rows += [row("GradientExplorer: page estimates, 2 × 2000 samples (JS, node; histograms not included)", page, old),
+             row("baseline: GradientExplorer, Python autograd samples + exact gradient", old)]
 
-    def rebuild(v):
-        ex._build_figure()
-        ex.mu_slider.value = v
 
-    wall_b, cpu_b = latencies(rebuild, walk(N_BASELINE + WARMUP, 0.1, 3.0, 8))
-    rows += [row("GradientExplorer (two histograms of 2000 estimates)", wall, cpu, 20, wall_b),
-             row("baseline: GradientExplorer, new figure drawn every tick", wall_b, cpu_b)]
-
-
-def bench_tradeoff(rows):
-    """TradeoffExplorer over 4 untrained β models: a tick swaps four precomputed PNGs."""
-    runs = [train.BetaRun(b, models.VAE(**train.DIGITS_MODEL, seed=0).eval(), None, 10.0 / b, 90.0 + b)
-            for b in (0.25, 1.0, 4.0, 16.0)]
-    t = time.perf_counter()
-    ex = widgets.TradeoffExplorer(runs)
-    build = time.perf_counter() - t
-    betas = ex.betas * ((N_CHANGES + WARMUP) // len(ex.betas) + 1)
-    wall, cpu = latencies(lambda b: setattr(ex.slider, "value", b), betas[: N_CHANGES + WARMUP])
-    rows.append(row("TradeoffExplorer β change (swap 4 precomputed PNGs)", wall, cpu, 20))
-    return build / len(runs)
+def bench_tradeoff(sizes):
+    """TradeoffExplorer over notebook 07's 8 β values (untrained models of its size: the PNGs are what ships)."""
+    runs = [train.BetaRun(b, models.VAE(64, 8, hidden=(64,), seed=i).eval(), None, 10.0 / (1 + b), 90.0 + b)
+            for i, b in enumerate([0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0])]
+    ex = explorers.TradeoffExplorer(runs)
+    sizes.append(("TradeoffExplorer, 8 β (notebook 07's sweep size)", ex.shipped_bytes()))
 
 
 def main():
-    torch.set_grad_enabled(True)
-    rows = []
-    bench_latent(rows)
-    bench_posterior(rows)
-    bench_gradient(rows)
-    per_beta = bench_tradeoff(rows)
+    torch.set_num_threads(1)
+    rows, sizes = [], []
+    bench_latent(rows, sizes)
+    bench_posterior(rows, sizes)
+    bench_gradient(rows, sizes)
+    bench_tradeoff(sizes)
     load = os.getloadavg()[0]
     lines = [
-        "## Widgets: slider latency",
+        "## Widgets: per-tick cost on the new path, and shipped state",
         "",
-        f"Each row times {N_CHANGES} programmatic slider changes (after {WARMUP} warm-up changes) from "
-        "`slider.value = v` to the new PNG bytes being set on the `ipywidgets.Image`, in one process, with "
-        "values on a random walk over the slider grid. Wall-clock p50/p95 and the p50 of CPU time of the "
-        "calling thread are in ms; the ratio is the baseline's p50 over the row's p50 (LatentExplorer against "
-        "a matplotlib figure drawn per tick; plot explorers against rebuilding and drawing their figure per "
-        "tick). For the PosteriorExplorer the readout row stops the clock when the readout HTML is set (its "
-        "message leaves first; its CPU column repeats the wall time). "
-        "LatentExplorer uses the digits recipe architecture (categorical-17, z_dim=16, hidden "
-        "(256, 256)), untrained: latency does not depend on the weights. TradeoffExplorer precomputes each "
-        f"β's four panels at construction ({per_beta:.2f} s per β). 1-minute load average during the run: "
-        f"{load:.1f} on {os.cpu_count()} cores (wall times above the CPU column mean other processes competed).",
+        "The explorers compute in the browser. Each row times one slider tick's work, "
+        f"{N} ticks after {WARMUP} warm-up ones (the gradient rows {N // 3}), in ms. Page rows run the explorers' "
+        "own ES modules in node (the same code the browser runs; drawing to the canvas is not included, see the "
+        "browser section for key → pixels). Kernel rows time what a tick costs the kernel now: receiving the "
+        "synced state. The baselines are the old kernel-bound path, timed in the same run; the ratio is the "
+        "baseline's p50 over the row's. One torch thread. "
+        f"1-minute load average during the run: {load:.1f} on {os.cpu_count()} cores.",
         "",
-        "| explorer / path | changes | p50 ms | p95 ms | CPU p50 ms | speed-up vs baseline | target p50 ms | met |",
-        "|---|---|---|---|---|---|---|---|",
+        "| explorer / path | ticks | p50 ms | p95 ms | speed-up vs old path |",
+        "|---|---:|---:|---:|---:|",
         *rows,
+        "",
+        "State shipped once per explorer (bytes traits raw, the rest as JSON; the static text/html copy carries "
+        "it as base64, a third more). Budget: 1.5 MB.",
+        "",
+        "| explorer | shipped | under 1.5 MB |",
+        "|---|---:|---|",
+        *[f"| {name} | {b / 1024:.0f} KB | {'yes' if b < 1.5 * MB else '**no**'} |" for name, b in sizes],
         "",
     ]
     write_fragment(OUT.stem, "\n".join(lines))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -39,3 +40,14 @@ def grad_samples(
     with torch.no_grad():
         fz = check.returned_like("f", f(mu + sigma * eps), eps)
     return fz * eps / sigma, fz * (eps * eps - 1) / sigma
+
+
+def true_gradient(f: Callable[[torch.Tensor], torch.Tensor], mu: float, sigma: float) -> tuple[float, float]:
+    """Exact (d/dmu, d/dsigma) of E_{N(mu, sigma^2)}[f(z)]: 80-node Gauss–Hermite quadrature and autograd."""
+    from vae_teach.toy import gauss_hermite
+
+    t, w = gauss_hermite(80)
+    p = torch.tensor([mu, sigma], dtype=torch.float64, requires_grad=True)
+    value = (w * f(p[0] + math.sqrt(2.0) * p[1] * t)).sum()
+    (g,) = torch.autograd.grad(value, p)
+    return float(g[0]), float(g[1])

@@ -1,12 +1,10 @@
-"""Pure figure and image helpers: PNG bytes, image grids, latent scatters with q ellipses, raster overlays.
+"""Figures and image grids the notebooks draw: image grids, latent scatters with q ellipses, merged labels.
 
 Nothing here touches pyplot state: figures are ``matplotlib.figure.Figure`` objects drawn on an Agg
 canvas, so the helpers work the same under ``%matplotlib inline``, ``widget`` or no backend at all.
 """
 
 import math
-import struct
-import zlib
 
 import numpy as np
 import torch
@@ -16,54 +14,21 @@ from matplotlib.patches import Ellipse, Rectangle
 
 from vae_teach import data
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_COLOUR_TYPE = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type (grey, RGB, RGBA)
+# the low-level image plumbing lives in vae_teach.raster; these names stay importable from plots
+from vae_teach.raster import (  # noqa: F401
+    RasterAxes,
+    close_groups,
+    ellipse_points,
+    grey_unit,
+    image_side,
+    png_bytes,
+    to_uint8,
+    upscale,
+)
+
 LABEL_COLOURS = np.array(
     [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
      (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)], dtype=np.uint8)
-
-
-def _chunk(kind, data):
-    """One PNG chunk: length, type, data, CRC."""
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def png_bytes(img, level=1):
-    """Encode a uint8 image [H, W] (grey), [H, W, 3] (RGB) or [H, W, 4] (RGBA) as PNG bytes (zlib level 1)."""
-    img = np.asarray(img)
-    if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
-        raise ValueError(f"img must be uint8 [H, W], [H, W, 3] or [H, W, 4], got {img.dtype} {list(img.shape)}")
-    h, w = img.shape[:2]
-    channels = 1 if img.ndim == 2 else img.shape[2]
-    raw = np.empty((h, w * channels + 1), np.uint8)
-    raw[:, 0] = 0  # filter type "none" on every row
-    raw[:, 1:].reshape(h, w, channels)[...] = img.reshape(h, w, channels)  # one strided copy, views welcome
-    header = struct.pack(">IIBBBBB", w, h, 8, _COLOUR_TYPE[channels], 0, 0, 0)
-    return (_PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), level))
-            + _chunk(b"IEND", b""))
-
-
-def to_uint8(x):
-    """Floats in [0, 1] (any shape, tensor or array) -> uint8 in 0..255, clipped and rounded."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    return (np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
-
-def upscale(img, factor):
-    """Nearest-neighbour upscale of an image [H, W(, C)] by an integer factor -> [H*f, W*f(, C)]."""
-    if int(factor) != factor or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
-    factor = int(factor)
-    return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
-
-
-def image_side(x_dim):
-    """Side of a square image with x_dim pixels, or ValueError when x_dim is not a perfect square."""
-    side = math.isqrt(int(x_dim))
-    if side * side != x_dim:
-        raise ValueError(f"images must be square (x_dim a perfect square), got x_dim={x_dim}")
-    return side
 
 
 def image_grid(images, ncol=8, pad=1, scale=1, pad_value=255):
@@ -147,27 +112,6 @@ def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None
     return ax
 
 
-def close_groups(xy, radius):
-    """Group points xy [n, 2] (display pixels) whose chains of neighbours lie within radius: -> lists of indices."""
-    xy = np.asarray(xy, dtype=np.float64)
-    if xy.ndim != 2 or xy.shape[1] != 2:
-        raise ValueError(f"xy must be [n, 2] display coordinates, got {list(xy.shape)}")
-    parent = list(range(len(xy)))
-
-    def root(i):
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    near = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) <= radius
-    for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):
-        parent[root(int(j))] = root(int(i))
-    groups = {}
-    for i in range(len(xy)):
-        groups.setdefault(root(i), []).append(i)
-    return sorted(groups.values())
-
-
 def annotate_merged(ax, xs, ys, names, prefix="β=", radius=14.0, **kwargs):
     """Label points (xs [n], ys [n]) with names, one label "β=4, 8, 16" per group closer than radius px on screen.
 
@@ -181,63 +125,6 @@ def annotate_merged(ax, xs, ys, names, prefix="β=", radius=14.0, **kwargs):
         ax.annotate(text, anchor, **style)
         drawn.append(text)
     return drawn
-
-
-def ellipse_points(center, radii, n=72):
-    """Points on an axis-aligned ellipse: center [2], radii [2] -> [n+1, 2] (closed polyline)."""
-    t = np.linspace(0.0, 2.0 * np.pi, n + 1)
-    return np.stack([center[0] + radii[0] * np.cos(t), center[1] + radii[1] * np.sin(t)], axis=1)
-
-
-class RasterAxes:
-    """A pre-rendered axes as an RGB array plus its data->pixel map, for drawing markers with numpy per tick."""
-
-    def __init__(self, rgb, ax):
-        """Keep rgb [H, W, 3] (figure pixels) and the affine data->pixel transform of `ax` (after drawing)."""
-        self.rgb = rgb
-        height = rgb.shape[0]
-        trans = ax.transData
-        (x0, y0), (x1, y1) = trans.transform([(0.0, 0.0), (1.0, 1.0)])
-        # display coords have their origin at the bottom left; rows count from the top
-        self._a = np.array([x1 - x0, -(y1 - y0)])
-        self._b = np.array([x0, height - y0])
-        bbox = ax.bbox
-        self.clip = (int(height - bbox.y1), int(height - bbox.y0), int(bbox.x0), int(bbox.x1))
-
-    def to_pixels(self, xy):
-        """Data coordinates [..., 2] -> (col, row) pixel coordinates [..., 2] as floats."""
-        return np.asarray(xy, dtype=np.float64) * self._a + self._b
-
-    def _put(self, img, cols, rows, colour):
-        """Set pixels (cols, rows) inside the axes box to colour."""
-        r0, r1, c0, c1 = self.clip
-        keep = (rows >= r0) & (rows < r1) & (cols >= c0) & (cols < c1)
-        img[rows[keep], cols[keep]] = colour
-
-    def polyline(self, img, xy, colour, width=2):
-        """Draw a polyline given in data coordinates [m, 2] onto img (in place)."""
-        p = self.to_pixels(xy)
-        seg = np.diff(p, axis=0)
-        steps = np.maximum(np.ceil(np.abs(seg).max(axis=1) * 2).astype(int), 1)
-        pts = np.concatenate([p[k] + seg[k] * (np.arange(s)[:, None] / s) for k, s in enumerate(steps)] + [p[-1:]])
-        base = np.rint(pts).astype(int)
-        for dc in range(width):
-            for dr in range(width):
-                self._put(img, base[:, 0] + dc - width // 2, base[:, 1] + dr - width // 2, colour)
-
-    def marker(self, img, xy, colour, radius=6, outline=(0, 0, 0)):
-        """Draw a filled disc with a dark outline and a cross-hair at data point xy [2] onto img (in place)."""
-        c, r = np.rint(self.to_pixels(xy)).astype(int)
-        dr, dc = np.mgrid[-radius - 1: radius + 2, -radius - 1: radius + 2]
-        dist2 = dr * dr + dc * dc
-        ring = dist2 <= (radius + 1) ** 2
-        disc = dist2 <= radius * radius
-        self._put(img, (c + dc[ring]), (r + dr[ring]), outline)
-        self._put(img, (c + dc[disc]), (r + dr[disc]), colour)
-        arm = np.arange(-radius - 5, radius + 6)
-        arm = arm[np.abs(arm) > radius]  # cross-hair ticks outside the disc
-        self._put(img, c + arm, np.full_like(arm, r), outline)
-        self._put(img, np.full_like(arm, c), r + arm, outline)
 
 
 # notebooks 00–03

@@ -200,3 +200,53 @@ class Nonlinear1D:
         z = torch.randn(n, 1, generator=generator, dtype=torch.float64)
         noise = torch.randn(n, 1, generator=generator, dtype=torch.float64)
         return z, self.f(z) + self.sigma * noise
+
+
+# ---- exact ELBO terms for a Gaussian q (used by notebooks 02-03 and the PosteriorExplorer) -----------------
+def gauss_hermite(n: int = 80) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hermite nodes t [n] and weights w [n] (float64): E_{N(m, s^2)}[g(z)] ≈ Σ w g(m + √2 s t), exact for
+    polynomials g of degree < 2n."""
+    import numpy as np
+
+    t, w = np.polynomial.hermite.hermgauss(_count("n", n))
+    return torch.as_tensor(t), torch.as_tensor(w / math.sqrt(math.pi))
+
+
+_GH_T, _GH_W = gauss_hermite(80)
+
+
+def exact_terms_1d(model: Nonlinear1D, x, mean: float, log_sigma: float, log_px: float | None = None):
+    """(log p(x), ELBO, KL(q || p(z|x))) for q = N(mean, e^{2 log_sigma}) by 80-node Gauss–Hermite (eq. 2-3)."""
+    s = math.exp(log_sigma)
+    z = mean + math.sqrt(2.0) * s * _GH_T
+    log_px = float(model.log_marginal(x)[0]) if log_px is None else log_px
+    log_joint = model.log_joint(x, z)[0]
+    log_q = D.Normal(torch.tensor(float(mean), dtype=torch.float64), s).log_prob(z)
+    elbo = float((_GH_W * (log_joint - log_q)).sum())  # E_q[log p(x, z) - log q(z)]   (eq. 3)
+    gap = float((_GH_W * (log_q - (log_joint - log_px))).sum())  # E_q[log q(z) - log p(z|x)]
+    return log_px, elbo, gap
+
+
+def linear_expected_log_lik(model: LinearGaussian, x: torch.Tensor, mean, log_sigma) -> torch.Tensor:
+    """E_q[log p(x|z)] in closed form for q = N(mean [k], diag e^{2 log_sigma}), x [d] -> scalar (eq. 7, first term).
+
+    = -d/2 log(2 pi sigma^2) - (|x - W m - b|^2 + tr(W diag(s^2) W^T)) / (2 sigma^2)."""
+    mean = torch.as_tensor(mean, dtype=torch.float64)
+    s2 = torch.as_tensor(log_sigma, dtype=torch.float64).mul(2).exp()
+    W, b, var = model.W.double(), model.b.double(), model.sigma**2
+    sq = (x.double() - (W @ mean + b)).pow(2).sum() + (W.pow(2) * s2).sum()
+    return -0.5 * model.d * math.log(2 * math.pi * var) - sq / (2 * var)
+
+
+def exact_terms_2d(model: LinearGaussian, x, mean, log_sigma, posterior=None, log_px: float | None = None):
+    """(log p(x), ELBO, KL(q || p(z|x))) in closed form: LinearGaussian, q = N(mean [k], diag e^{2 log_sigma})."""
+    from vae_teach.bounds import gaussian_kl
+
+    mean = torch.as_tensor(mean, dtype=torch.float64)
+    log_sigma = torch.as_tensor(log_sigma, dtype=torch.float64)
+    elbo = linear_expected_log_lik(model, x[0], mean, log_sigma) - gaussian_kl(mean, 2 * log_sigma)  # eq. 7
+    post = model.posterior(x) if posterior is None else posterior
+    q = D.MultivariateNormal(mean, scale_tril=torch.diag(log_sigma.exp()))
+    gap = D.kl_divergence(q, D.MultivariateNormal(post.loc[0].double(), scale_tril=post.scale_tril[0].double()))
+    log_px = float(model.log_marginal(x)[0]) if log_px is None else log_px
+    return log_px, float(elbo), float(gap)

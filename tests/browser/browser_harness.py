@@ -21,10 +21,10 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # key presses, <img> src changes and loads, and text changes, each stamped with performance.now().
 OBSERVER_JS = """
 (() => {
-  const log = {keys: [], imgs: [], loads: [], texts: []};
+  const log = {keys: [], imgs: [], loads: [], texts: [], values: []};
   window.__vae = log;
-  const cls = el => (el && el.closest) ? [...new Set(['vae-decoded', 'vae-posterior-explorer', 'vae-latent-explorer',
-      'vae-posterior-readout', 'vae-posterior-panel'].filter(c => el.closest('.' + c)))] : [];
+  const cls = el => (el && el.closest) ? ['vae-baseline-img', 'vae-baseline', 'vae-explorer'].filter(
+      c => el.closest('.' + c)) : [];
   document.addEventListener('keydown', e => log.keys.push({t: performance.now(), key: e.key}), true);
   document.addEventListener('load', e => {
     if (e.target && e.target.tagName === 'IMG') log.loads.push({t: performance.now(), src: e.target.src,
@@ -33,7 +33,9 @@ OBSERVER_JS = """
   new MutationObserver(records => {
     const t = performance.now();
     for (const r of records) {
-      if (r.type === 'attributes' && r.target.tagName === 'IMG') {
+      if (r.type === 'attributes' && r.attributeName === 'data-values') {
+        log.values.push({t, cls: [r.target.getAttribute('data-explorer-view')], id: r.target.dataset.vaeId || ''});
+      } else if (r.type === 'attributes' && r.target.tagName === 'IMG') {
         log.imgs.push({t, src: r.target.src, cls: cls(r.target)});
       } else if (r.type === 'childList' || r.type === 'characterData') {
         const el = r.type === 'characterData' ? r.target.parentElement : r.target;
@@ -41,7 +43,7 @@ OBSERVER_JS = """
         if (c.includes('vae-posterior-readout')) log.texts.push({t, cls: c});
       }
     }
-  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['src'], childList: true,
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['src', 'data-values'], childList: true,
                         characterData: true});
 })();
 """
@@ -153,6 +155,17 @@ def assert_controls_unclipped(page, selector: str) -> None:
                              + `(overflow-x ${ox}) "${text}"`);
                 }
             }
+            const holder = box.closest('.jp-OutputArea-output, .jp-Cell-outputArea, .jp-OutputArea') || document.body;
+            const right = holder.getBoundingClientRect().right + 1;
+            for (const el of [box, ...box.querySelectorAll('*')]) {
+                const r = el.getBoundingClientRect();
+                if (r.width > 0 && r.right > right) {
+                    const text = (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+                    bad.push(`${el.className || el.tagName} reaches ${Math.round(r.right - right)}px past its output `
+                             + `area "${text}"`);
+                    break;
+                }
+            }
             return bad;
         }""",
         selector,
@@ -188,7 +201,7 @@ def sha(data: bytes) -> str:
 def log_counts(page) -> dict:
     """How many key presses, image changes, loads and readout changes the page has logged so far."""
     return page.evaluate("() => ({keys: __vae.keys.length, imgs: __vae.imgs.length, loads: __vae.loads.length,"
-                         " texts: __vae.texts.length})")
+                         " texts: __vae.texts.length, values: __vae.values.length})")
 
 
 def press_and_wait(page, handle, key: str, waits: dict, timeout_ms: int = 15_000) -> dict:
@@ -252,11 +265,11 @@ def screenshot(page_or_locator, name: str) -> Path:
     return path
 
 
-# ------------------------------------------------------------------------------ the LatentExplorer path
-LATENT_BOX = ".vae-latent-explorer"
-LATENT_IMG = ".vae-latent-explorer .vae-decoded"
-LATENT_HANDLE = ".vae-latent-explorer .vae-latent-slider .noUi-handle"
-LATENT_READOUT = ".vae-latent-slider .widget-readout"  # inside the first LatentExplorer box
+# ------------------------------------------------------------------ the kernel-bound baseline (harness fixture)
+BASE_BOX = ".vae-baseline"
+BASE_IMG = ".vae-baseline .vae-baseline-img"
+BASE_HANDLE = ".vae-baseline .vae-baseline-slider .noUi-handle"
+BASE_READOUT = ".vae-baseline-slider .widget-readout"
 
 
 def wait_image_loaded(page, selector: str, timeout_ms: int = 30_000) -> None:
@@ -268,35 +281,26 @@ def wait_image_loaded(page, selector: str, timeout_ms: int = 30_000) -> None:
         arg=selector, timeout=timeout_ms)
 
 
-def drive_latent_slider(page, name: str, moves: int = 24, key: str = "ArrowRight", drag_to=None) -> dict:
-    """Optionally drag the first latent slider to `drag_to` of its track, then focus it and press `key`
-    `moves` times like a person, timing each new image. Returns the page's image bytes before and after,
-    the slider readouts after the drag and at the end, and the latencies."""
-    box = wait_widget(page, LATENT_BOX)
-    wait_image_loaded(page, LATENT_IMG)
+def drive_baseline_slider(page, name: str, moves: int = 20, key: str = "ArrowRight") -> dict:
+    """Focus the bare kernel-bound slider and press `key` `moves` times, timing each new image like a person."""
+    box = wait_widget(page, BASE_BOX)
+    wait_image_loaded(page, BASE_IMG)
     wait_settled(page)
-    screenshot(box, f"{name}-before")
-    before = img_bytes(page, LATENT_IMG)
-    dragged = None
-    if drag_to is not None:
-        drag_slider(page, LATENT_HANDLE, drag_to)
-        wait_settled(page, quiet_ms=400)
-        dragged = page.locator(LATENT_BOX).first.locator(LATENT_READOUT).all_inner_texts()
-    handle = page.locator(LATENT_HANDLE).first
+    before = img_bytes(page, BASE_IMG)
+    handle = page.locator(BASE_HANDLE).first
     handle.scroll_into_view_if_needed()
     handle.focus()
     src_ms, load_ms = [], []
     for _ in range(moves):
-        t = press_and_time(page, handle, key, "vae-decoded")
+        t = press_and_time(page, handle, key, "vae-baseline-img")
         src_ms.append(t["src"])
         load_ms.append(t["load"])
         wait_settled(page, quiet_ms=120)
     wait_settled(page, quiet_ms=400)
     assert_no_widget_errors(page)
     screenshot(box, f"{name}-after")
-    screenshot(page, f"{name}-page")
-    return {"before": before, "after": img_bytes(page, LATENT_IMG), "src_ms": src_ms, "load_ms": load_ms,
-            "dragged": dragged, "readouts": page.locator(LATENT_BOX).first.locator(LATENT_READOUT).all_inner_texts()}
+    return {"before": before, "after": img_bytes(page, BASE_IMG), "src_ms": src_ms, "load_ms": load_ms,
+            "readouts": page.locator(BASE_BOX).first.locator(BASE_READOUT).all_inner_texts()}
 
 
 def latency_entry(where: str, what: str, ms: list[float], load_ms: list[float] | None = None,
@@ -309,47 +313,98 @@ def latency_entry(where: str, what: str, ms: list[float], load_ms: list[float] |
     return entry
 
 
-# Run in the notebook's kernel after the moves: the kernel's z, and what it decodes and renders for that z.
-LATENT_KERNEL_CHECK = """
-def _vae_check():
-    import base64, hashlib, json
-    from vae_teach import widgets as vw
-    z = explorer.z
-    print(json.dumps({"z": [float(v) for v in z], "dims": [int(d) for d in explorer.dims],
-                      "pixels": vw.decoded_pixels(explorer.model, z).tolist(),
-                      "png": base64.b64encode(vw.render_decoded(explorer.model, z)).decode(),
-                      "held": hashlib.sha256(explorer.image.value).hexdigest()}))
-_vae_check()
-del _vae_check
-"""
+# ------------------------------------------------------------------------- the explorers (compute in the page)
+def explorer_selector(name: str) -> str:
+    """CSS selector of an explorer's root element (the same in JupyterLab, Voila and a static page)."""
+    return f'.vae-explorer[data-explorer-view="{name}"]'
 
 
-POSTERIOR_BOX = ".vae-posterior-explorer"
-POSTERIOR_HANDLE = ".vae-posterior-explorer .vae-q-mean .noUi-handle"
-POSTERIOR_MEAN_READOUT = ".vae-posterior-explorer .vae-q-mean .widget-readout"
-POSTERIOR_TEXT = ".vae-posterior-explorer .vae-posterior-readout"
-POSTERIOR_PANEL = ".vae-posterior-explorer .vae-posterior-panel"
-
-POSTERIOR_KERNEL_CHECK = """
-def _vae_check():
-    import json
-    mean, log_sigma = posterior_explorer.state()
-    print(json.dumps({"mean": list(mean), "log_sigma": list(log_sigma), **posterior_explorer.readout()}))
-_vae_check()
-del _vae_check
-"""
+def page_values(root) -> dict:
+    """What the explorer shows, as its ES module publishes it on its root (pixels, readouts)."""
+    text = root.get_attribute("data-values")
+    assert text, "the explorer has published no values"
+    return json.loads(text)
 
 
-def parse_readout(text: str) -> dict:
-    """'log p(x) = -2.345 nats  ELBO = -3.1 nats  gap ... = 0.7 nats' -> dict(log_px, elbo, gap) as floats."""
-    import re
+def press_explorer(page, control, key: str, name: str, timeout_ms: int = 15_000) -> float:
+    """Press `key` on a focused control inside explorer `name`; -> ms from the keydown to its new values."""
+    n = log_counts(page)
+    control.press(key)
+    try:
+        page.wait_for_function(
+            """([n, name]) => __vae.keys.length > n.keys
+                              && __vae.values.slice(n.values).some(e => e.cls.includes(name))""",
+            arg=[n, name], timeout=timeout_ms, polling="raf")
+    except Exception as e:
+        raise AssertionError(f"{name} did not update within {timeout_ms / 1000:.0f} s of pressing {key}") from e
+    return page.evaluate(
+        """([n, name]) => __vae.values.slice(n.values).find(e => e.cls.includes(name)).t - __vae.keys[n.keys].t""",
+        [n, name])
 
-    num = r"(-?\d+(?:\.\d+)?)"
-    found = {key: re.search(pat + r"\s*=\s*" + num, text) for key, pat in
-             (("log_px", r"log p\(x\)"), ("elbo", r"ELBO"), ("gap", r"gap[^=]*"))}
-    missing = [k for k, m in found.items() if m is None]
-    assert not missing, f"readout {text!r} lacks {missing}"
-    return {k: float(m.group(1)) for k, m in found.items()}
+
+def drag_range(page, control, fraction: float, steps: int = 10) -> None:
+    """Drag a range input's thumb with the mouse to `fraction` (0..1) of its track, like a person."""
+    control.scroll_into_view_if_needed()
+    box = control.bounding_box()
+    lo, hi = float(control.get_attribute("min")), float(control.get_attribute("max"))
+    v = float(control.input_value())
+    y = box["y"] + box["height"] / 2
+    thumb = 8  # Chromium's default thumb is about 16 px wide: its centre runs from 8 px to width - 8 px
+    x0 = box["x"] + thumb + (v - lo) / (hi - lo) * (box["width"] - 2 * thumb)
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + thumb + fraction * (box["width"] - 2 * thumb), y, steps=steps)
+    page.mouse.up()
+
+
+def drive_explorer(page, name: str, control_sel: str, moves: int = 24, keys=("ArrowRight",), drag_to=None,
+                   shot: str | None = None, nth: int = 0) -> dict:
+    """In the nth explorer `name` on the page: optionally drag the control, then focus it and press `moves` keys
+    (cycling through `keys`), timing key -> new values each time. -> values before / after the drag / at the
+    end, and the ms."""
+    root = wait_widget(page, explorer_selector(name)) if nth == 0 else page.locator(explorer_selector(name)).nth(nth)
+    root.scroll_into_view_if_needed()
+    before = page_values(root)
+    if shot:
+        screenshot(root, f"{shot}-before")
+    control = root.locator(control_sel).first
+    dragged = None
+    if drag_to is not None:
+        n = log_counts(page)
+        drag_range(page, control, drag_to)
+        page.wait_for_function("([n, name]) => __vae.values.slice(n.values).some(e => e.cls.includes(name))",
+                               arg=[n, name], timeout=10_000)
+        dragged = page_values(root)
+    control.focus()
+    ms = []
+    for i in range(moves):
+        ms.append(press_explorer(page, control, keys[i % len(keys)], name))
+    assert_no_widget_errors(page)
+    if shot:
+        screenshot(root, f"{shot}-after")
+    return {"before": before, "dragged": dragged, "after": page_values(root), "ms": ms, "root": root,
+            "control": control}
+
+
+def active_cell(page) -> int:
+    """Index of the notebook's active cell in JupyterLab."""
+    return page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
+
+
+def kernel_start(page, code: str) -> None:
+    """Start `code` in the open notebook's kernel without waiting for it (e.g. a busy time.sleep)."""
+    page.evaluate("""(code) => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                     window.__busy = k.requestExecute({code, silent: false, store_history: false}).done; }""", code)
+
+
+def kernel_status(page) -> str:
+    """The open notebook's kernel status ('idle', 'busy', ...)."""
+    return page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status")
+
+
+def kernel_json(page, expr: str) -> dict:
+    """Evaluate a Python expression in the kernel (after the page's updates have synced) and parse its JSON."""
+    return json.loads(kernel_exec(page, f"import json as _j\nprint(_j.dumps({expr}))"))
 
 
 def drag_slider(page, handle_selector: str, fraction: float, steps: int = 12) -> None:

@@ -70,8 +70,8 @@ def lab(browser_home):
     root.mkdir()
     srv.copy_tree(srv.REPO / "notebooks", root / "notebooks")
     fx.write_fixture_notebook(root / "fixture" / "slider.ipynb")
-    fx.write_notebook(root / "fixture" / "latent.ipynb", fx.LATENT_FIXTURE_CELLS, "Stand-in: untrained VAE explorer")
-    fx.write_notebook(root / "fixture" / "posterior.ipynb", fx.POSTERIOR_FIXTURE_CELLS, "Stand-in: q over z² posterior")
+    fx.write_notebook(root / "fixture" / "explorers.ipynb", fx.EXPLORERS_FIXTURE_CELLS,
+                      "Stand-in: every explorer on tiny models")
     server = srv.start_lab(root, browser_home / "lab-home")
     yield server
     server.stop()

@@ -20,12 +20,12 @@ class SliderImage:
         self.sliders = [W.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1, description=f"z{i}")
                         for i in range(k)]
         self.image = W.Image(format="png", width=224, height=224)
-        self.image.add_class("vae-decoded")
+        self.image.add_class("vae-baseline-img")
         for s in self.sliders:
-            s.add_class("vae-latent-slider")
+            s.add_class("vae-baseline-slider")
             s.observe(self._update, "value")
         self.widget = W.VBox([*self.sliders, self.image])
-        self.widget.add_class("vae-latent-explorer")
+        self.widget.add_class("vae-baseline")
         self._update()
 
     @property
@@ -50,22 +50,29 @@ explorer = SliderImage()
 '''
 
 
-LATENT_FIXTURE_CELLS = [
+# Every explorer once, on tiny models (an untrained VAE scaled up so a small move in z changes the pixels).
+EXPLORERS_FIXTURE_CELLS = [
     "import torch\n\n"
-    "from vae_teach import data, models, widgets\n\n"
+    "from vae_teach import data, models, toy, train, widgets\n\n"
     "x, y = data.load_digits('train')\n"
     "model = models.VAE(64, 2, hidden=(64,), seed=0)\n"
-    "with torch.no_grad():  # untrained weights, scaled up so a small move in z changes the pixels\n"
+    "with torch.no_grad():\n"
     "    for p in model.decoder.parameters():\n"
     "        p.mul_(4.0)\n"
-    "explorer = widgets.LatentExplorer(model, data=x[:300], labels=y[:300])",
+    "explorer = widgets.LatentExplorer(model, data=x[:300], labels=y[:300])\n"
+    "posterior_explorer = widgets.PosteriorExplorer(toy.Nonlinear1D(), x=2.0)\n"
+    "W = torch.tensor([[1.0, 0.5], [0.3, 1.0], [0.8, -0.6]], dtype=torch.float64)\n"
+    "linear_explorer = widgets.PosteriorExplorer(toy.LinearGaussian(W, torch.zeros(3, dtype=torch.float64), 0.7),\n"
+    "                                            x=[1.0, 0.5, -0.3])\n"
+    "gradient_explorer = widgets.GradientExplorer(f=torch.sin, f_name='sin z', n=2000, mu=1.0, sigma=0.5)\n"
+    "runs = [train.BetaRun(b, models.VAE(64, 2, hidden=(16,), seed=i), None, 10.0 / (1 + b), 90.0 + b)\n"
+    "        for i, b in enumerate([0.5, 1.0, 4.0])]\n"
+    "tradeoff = widgets.TradeoffExplorer(runs, x=x[:100], labels=y[:100])",
     "explorer.widget",
-]
-
-POSTERIOR_FIXTURE_CELLS = [
-    "from vae_teach import toy, widgets\n\n"
-    "posterior_explorer = widgets.PosteriorExplorer(toy.Nonlinear1D(), x=2.0)",
     "posterior_explorer.widget",
+    "linear_explorer",
+    "gradient_explorer.widget",
+    "tradeoff.widget",
 ]
 
 

@@ -21,8 +21,8 @@ print(json.dumps({"z": [float(v) for v in explorer.z], "png": base64.b64encode(e
 @pytest.mark.timeout(240)
 def test_fixture_slider_in_lab(lab_page, lab):
     page = lab_page
-    _, ready_s = bh.open_and_run(page, lab, "fixture/slider.ipynb", bh.LATENT_BOX, timeout_ms=240_000)
-    run = bh.drive_latent_slider(page, "harness-lab", moves=20)
+    _, ready_s = bh.open_and_run(page, lab, "fixture/slider.ipynb", bh.BASE_BOX, timeout_ms=240_000)
+    run = bh.drive_baseline_slider(page, "harness-lab", moves=20)
     assert not np.array_equal(bh.png_pixels(run["before"]), bh.png_pixels(run["after"])), "image did not change"
     kernel = json.loads(bh.kernel_exec(page, CHECK))
     page_z = [float(t) for t in run["readouts"]]
@@ -31,7 +31,7 @@ def test_fixture_slider_in_lab(lab_page, lab):
     rendered = base64.b64decode(kernel["png"])
     assert np.array_equal(bh.png_pixels(run["after"]), bh.png_pixels(rendered)), "page pixels != kernel render"
     assert bh.sha(run["after"]) == bh.sha(base64.b64decode(kernel["held"]))
-    bh.save_results("harness-lab", bh.latency_entry("JupyterLab", "bare PNG Image (harness fixture)",
+    bh.save_results("harness-lab", bh.latency_entry("JupyterLab", "baseline: kernel-bound PNG Image slider",
                                                     run["src_ms"], run["load_ms"], ready_s))
 
 

@@ -25,7 +25,7 @@ def test_every_checker_is_under_the_contract():
         listed |= {c[0] for c in tests.CASES}
         assert "test_time_limit_off_the_main_thread" in vars(tests), f"test_exercises_{name} must call contract()"
     assert found - listed == set(), f"checkers missing from a CASES list: {sorted(f.__name__ for f in found - listed)}"
-    assert len(found) == 26
+    assert len(found) == 28
 
 
 def test_no_cases_is_a_maintainer_error():

@@ -4,48 +4,27 @@ from __future__ import annotations
 
 import torch
 
-from vae_teach import models
 from vae_teach.exercises._check import check
 
 
-def _tiny_vae() -> models.VAE:
-    """A fixed linear-Gaussian VAE (D = 3, J = 2) whose gradients are easy to compare."""
-    return models.VAE(3, 2, hidden=(), likelihood="gaussian", sigma=0.5, seed=0)
-
-
-def _wake_cases():
-    """(x [7, 3], eps [7, 2]) pairs: the data batch and the noise that draws z ~ q(z|x)."""
+def _wake_sleep_cases():
+    """(log p(z) [M], log p(x|z) [M], log q(z_dream | x_dream) [M]) triples, as the two phases would compute them."""
     g = torch.Generator().manual_seed(9)
-    return [(torch.randn(7, 3, generator=g), torch.randn(7, 2, generator=g)) for _ in range(2)]
+    return [(-2 - torch.rand(m, generator=g), -90 - 10 * torch.rand(m, generator=g), -3 * torch.rand(m, generator=g))
+            for m in (7, 100)]
 
 
-def _wake_loss(model, x, eps):
-    """-mean log p(x, z) with z = mu + sigma * eps computed from q without gradient (wake phase)."""
-    with torch.no_grad():
-        q = model.encode(x)
-        z = q.mean + q.stddev * eps
-    return -(model.prior().log_prob(z) + model.decode(z).log_prob(x)).mean()
+def _wake_sleep_losses(log_prior, log_lik, log_q_dream):
+    """(wake, sleep) losses: -mean log p(x, z) at z ~ q(z|x), and -mean log q(z|x) on dreams (Hinton et al. 1995)."""
+    return -(log_prior + log_lik).mean(), -log_q_dream.mean()
 
 
-def _gradients_of(fn):
-    """Wrap fn(model, x, eps) -> loss as (x, eps) -> (loss, d loss / d decoder weight, |d loss / d encoder|)."""
-    def run(x, eps):
-        model = _tiny_vae()
-        loss = fn(model, x.clone(), eps.clone())
-        if loss is None or loss is Ellipsis:
-            return loss
-        loss.backward()
-        enc = model.encoder[0].weight.grad
-        return (loss.detach(), model.decoder[0].weight.grad.clone(), 0.0 if enc is None else float(enc.abs().sum()))
-    return run
-
-
-def check_wake_loss(fn) -> bool | None:
-    """Check fn(model, x, eps) -> scalar: the wake phase's loss, whose gradient moves theta and never phi."""
+def check_wake_sleep_losses(fn) -> bool | None:
+    """Check fn(log_prior, log_lik, log_q_dream) -> (wake loss, sleep loss), two scalars."""
     return check(
-        "wake-phase loss", _gradients_of(fn), _gradients_of(_wake_loss), cases=_wake_cases(),
-        hint="z = q.mean + q.stddev * eps inside torch.no_grad(); loss = -(log p(z) + log p(x|z)).mean(); "
-             "the encoder must get no gradient.",
+        "wake and sleep losses", fn, _wake_sleep_losses, cases=_wake_sleep_cases(),
+        hint="wake: minus the batch mean of log p(z) + log p(x|z) (the joint); sleep: minus the mean of log q on "
+             "the dreams. Return them as a pair (wake, sleep).",
     )
 
 

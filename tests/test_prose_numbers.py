@@ -5,7 +5,9 @@ The rule (TEAM.md): every decimal number in a markdown cell, and every integer f
 "(10)") and the References section, must match a number in a recorded `# NBVAL_CHECK_OUTPUT` output of the same
 notebook or a number in one of its code cells:
 - after rounding the reference to the prose's precision ("0.70" matches 0.702; "24 nats" matches 23.6);
-- or within 10 % when the prose marks it as approximate ("about", "around", "≈", "~").
+- or within 10 % when the prose marks it as approximate ("about", "around", "≈", "~"). An approximate number is
+  a measured result, so it must match a recorded output: a code constant (a setting such as `sigma_x = 0.1` or a
+  grid size of 50) is exact and never makes "about 0.1" or "about 50 nats" true.
 Signs are ignored ("falls 24 nats short" quotes a printed -24.0). "79 %" also matches a printed 0.79.
 """
 
@@ -131,25 +133,26 @@ def _output_text(output: dict) -> str:
 FORMAT_SPEC = re.compile(r":[<>^=]?[+\- ]?#?0?\d*[,_]?(?:\.\d+)?[bcdeEfFgGnosxX%]?\}")
 
 
-def reference_numbers(cells: list[dict]) -> set[float]:
-    """Numbers a notebook's prose may quote: recorded outputs of its CHECK_OUTPUT cells, and its code cells."""
-    refs = set()
+def reference_numbers(cells: list[dict]) -> tuple[set[float], set[float]]:
+    """Numbers a notebook's prose may quote: (recorded outputs of its CHECK_OUTPUT cells, its code cells' numbers)."""
+    outputs, code = set(), set()
     for cell in cells:
         if cell.get("cell_type") != "code":
             continue
-        refs |= _refs_in(FORMAT_SPEC.sub("}", _source(cell)))
+        code |= _refs_in(FORMAT_SPEC.sub("}", _source(cell)))
         if MARK in _source(cell) and cell.get("execution_count") is not None:
             for output in cell.get("outputs", []):
-                refs |= _refs_in(_output_text(output))
-    return refs
+                outputs |= _refs_in(_output_text(output))
+    return outputs, code
 
 
-def _matches(q: dict, refs: set[float]) -> bool:
+def _matches(q: dict, refs: tuple[set[float], set[float]]) -> bool:
+    outputs, code = refs
     candidates = [(q["value"], q["decimals"])]
     if q["percent"]:
         candidates.append((q["value"] / 100, q["decimals"] + 2))
     for value, decimals in candidates:
-        for r in refs:
+        for r in (outputs if q["approx"] else outputs | code):
             if q["approx"]:
                 if abs(r - value) <= 0.1 * value + 1e-12:
                     return True
@@ -167,9 +170,11 @@ def mismatches(cells: list[dict], name: str = "notebook") -> list[str]:
             continue
         for q in quoted_numbers(_source(cell)):
             if not _matches(q, refs):
-                how = "within 10 %" if q["approx"] else f"rounded to {q['decimals']} decimals"
-                out.append(f"{name} cell {i}: {q['text']!r} matches no recorded {MARK} output or code-cell number "
-                           f"({how}), in: …{q['context']}…")
+                if q["approx"]:
+                    what = f"recorded {MARK} output (within 10 %; an approximate number repeats a result)"
+                else:
+                    what = f"recorded {MARK} output or code-cell number (rounded to {q['decimals']} decimals)"
+                out.append(f"{name} cell {i}: {q['text']!r} matches no {what}, in: …{q['context']}…")
     return out
 
 
@@ -228,6 +233,17 @@ def test_flags_the_04_per_pixel_mean_that_shipped_on_main():
     cells = [_md(FIXTURE_04_MD), _recorded(FIXTURE_04_CODE, FIXTURE_04_OUT)]
     found = mismatches(cells, "04")
     assert len(found) == 1 and "'0.1'" in found[0] and "04 cell 0" in found[0], found
+
+
+def test_a_code_constant_does_not_make_an_approximate_claim_true():
+    # on main, 07 drew its line with torch.linspace(0, max(rates), 50) and 04 set sigma_x = 0.1: neither is a result
+    code_07 = _recorded("xs = torch.linspace(0, max(rates), 50)\n" + FIXTURE_07_CODE, FIXTURE_07_OUT)
+    code_04 = _recorded("sigma_x = 0.1\n" + FIXTURE_04_CODE, FIXTURE_04_OUT)
+    assert any("'50'" in line for line in mismatches([_md(FIXTURE_07_MD), code_07]))
+    assert any("'0.1'" in line for line in mismatches([_md(FIXTURE_04_MD), code_04]))
+    # an exact setting quoted exactly still matches its code constant
+    exact = _md("We set the noise to 0.1 and train for 12 s.")
+    assert mismatches([exact, code_04 | {"source": "t = 12\n" + code_04["source"]}]) == []
 
 
 def test_the_corrected_texts_pass():

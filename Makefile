@@ -7,16 +7,16 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told to (containers, CI)
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab app test test-fast strip record bench lint clean
+.PHONY: setup lab app test test-fast strip record bench paper lint clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-site.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-site.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 lab: $(STAMP)
@@ -32,10 +32,14 @@ test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not browser"
 
 strip: $(STAMP)
-	$(PY) -m vae_teach.nbstrip notebooks
+	$(PY) tools/nbstrip.py notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# the paper's §5 experiments at a larger budget than notebook 09 (about 5 minutes on 2 quiet cores)
+paper: $(STAMP)
+	$(PY) benchmarks/run_all.py paper
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -46,4 +50,9 @@ clean:
 # execute notebooks and keep the outputs of `# NBVAL_CHECK_OUTPUT` cells (NB=notebooks/03_elbo.ipynb for one)
 NB ?= notebooks
 record: $(STAMP)
-	$(PY) -m vae_teach.nbstrip --record $(NB)
+	$(PY) tools/nbstrip.py --record $(NB)
+
+# the course as a static site in site/ (open site/index.html): every notebook executed and rendered, offline
+.PHONY: site
+site: $(STAMP)
+	$(PY) tools/site/build.py --out site

@@ -11,7 +11,7 @@ import torch
 from _results import write_atomic
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["training", "quality", "widgets", "browser", "notebooks"]  # sections in this order, then any others
+ORDER = ["training", "quality", "widgets", "browser", "notebooks", "paper"]  # sections in this order, then any others
 
 
 def machine() -> list[str]:

@@ -62,7 +62,7 @@ def test_sprites_factor_controls_the_image():
 
 
 def test_sprites_bad_args():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
         data.make_sprites(0)
     with pytest.raises(ValueError, match="size"):
         data.make_sprites(4, size=3)

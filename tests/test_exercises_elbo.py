@@ -29,7 +29,7 @@ CASES = [
 ]
 
 
-test_accepts_reference, test_rejects_typical_mistake, test_placeholder_is_not_answered = contract(CASES)
+globals().update(contract(CASES))
 
 
 def test_naive_exp_of_log_weights_is_rejected_not_raised(capsys):

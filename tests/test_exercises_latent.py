@@ -1,9 +1,25 @@
 """Notebook 08's checkers accept the reference, reject a typical wrong answer, and treat `...` as unanswered."""
 
 import torch
+from exercise_contract import contract
 from torch.distributions import Normal
 
+from vae_teach import latent
 from vae_teach.exercises import latent as ex
+
+
+def _leaves_out_b(a, b, steps):
+    t = torch.arange(steps).unsqueeze(1) / steps
+    return (1 - t) * a + t * b
+
+
+CASES = [
+    (ex.check_inverse_cdf, ex._inverse_cdf, lambda u: Normal(0.0, 1.0).cdf(u)),  # the CDF, not its inverse
+    (ex.check_interpolate, latent.interpolate, _leaves_out_b),
+    (ex.check_correlation, ex._pearson, lambda x, y: float(((x - x.mean()) * (y - y.mean())).mean())),  # covariance
+]
+
+globals().update(contract(CASES))
 
 
 def test_inverse_cdf():

@@ -16,7 +16,7 @@ CASES = [
 ]
 
 
-test_accepts_reference, test_rejects_typical_mistake, test_placeholder_is_not_answered = contract(CASES)
+globals().update(contract(CASES))
 
 
 def test_learner_exception_does_not_raise(capsys):

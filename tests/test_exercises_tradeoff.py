@@ -1,8 +1,17 @@
 """Notebook 07's checkers accept the reference, reject a typical wrong answer, and treat `...` as unanswered."""
 
 import torch
+from exercise_contract import contract
 
 from vae_teach.exercises import tradeoff as ex
+
+CASES = [
+    (ex.check_beta_loss, ex._beta_loss, lambda d, r, beta: d - beta * r),  # sign of the KL flipped
+    (ex.check_warmup, ex._warmup, lambda e, w: e / w),  # forgot to cap at 1
+    (ex.check_dims_in_use, ex._dims_in_use, lambda kl, t: int((kl >= t).sum())),  # counts the threshold itself
+]
+
+globals().update(contract(CASES))
 
 
 def test_beta_loss(capsys):

@@ -1,10 +1,173 @@
-"""Argument checks shared across modules; each raises ValueError naming what was expected and what came."""
+"""Argument checks shared by the public functions: each raises ValueError naming the argument, what was
+expected and what was got, so the maths behind them can trust its inputs.
+
+Conventions: a bool is never a count or a number (``count("n", True)`` raises); strings never pass as
+numbers; tensors are finite unless a caller says otherwise.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 
-def count(name: str, value) -> int:
-    """Return value, raising unless it is an int >= 1 (a bool is refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+import torch
+
+_KINDS = {"float": "a float tensor", "int": "an integer tensor", "number": "a tensor", "any": "a tensor"}
+
+
+def describe(value) -> str:
+    """What was received, for messages: '[3, 4] float32' for a tensor, else a short repr."""
+    if isinstance(value, torch.Tensor):
+        return f"{list(value.shape)} {str(value.dtype).removeprefix('torch.')}"
+    text = repr(value) if len(repr(value)) <= 40 else repr(value)[:30] + "..."
+    return text if value is None or isinstance(value, numbers.Number | str) else f"{type(value).__name__} {text}"
+
+
+def count(name: str, value, minimum: int = 1) -> int:
+    """value as an int >= minimum; bools, floats and strings are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        hint = " (a bool is not a count)" if isinstance(value, bool) else ""
+        raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value)}{hint}")
+    return int(value)
+
+
+def number(name: str, value, *, above: float | None = None, at_least: float | None = None,
+           below: float | None = None, finite: bool = True, why: str = "") -> float:
+    """value (a real number or one-element tensor) as a float, within the given bounds (why says why)."""
+    ok_type = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
+        ok_type, value = True, value.item()
+    if not ok_type:
+        raise ValueError(f"{name} must be a number, got {describe(value)}")
+    v = float(value)
+    if math.isnan(v) or (finite and math.isinf(v)):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
+    limits = [(above, "> {:g}", v > above if above is not None else True),
+              (at_least, ">= {:g}", v >= at_least if at_least is not None else True),
+              (below, "< {:g}", v < below if below is not None else True)]
+    if not all(ok for _, _, ok in limits):
+        cond = " and ".join(fmt.format(b) for b, fmt, _ in limits if b is not None)
+        raise ValueError(f"{name} must be a number {cond}{f' ({why})' if why else ''}, got {value!r}")
+    return v
+
+
+def choice(name: str, value, options) -> object:
+    """value, raising unless it is one of options."""
+    if not isinstance(value, str | int) or isinstance(value, bool) or value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {describe(value)}")
     return value
+
+
+def generator(name: str, value) -> torch.Generator | None:
+    """value, raising unless it is None or a torch.Generator (pass seeds as torch.Generator().manual_seed(s))."""
+    if value is not None and not isinstance(value, torch.Generator):
+        raise ValueError(f"{name} must be a torch.Generator or None, got {describe(value)}")
+    return value
+
+
+def _shape_ok(shape, spec) -> bool:
+    """Whether shape matches spec: ints are fixed sizes, strings are free, a leading '...' is any dims."""
+    if spec[:1] == ("...",):
+        spec = spec[1:]
+        return len(shape) >= len(spec) and _shape_ok(shape[len(shape) - len(spec):], spec)
+    return len(shape) == len(spec) and all(not isinstance(s, int) or n == s for n, s in zip(shape, spec, strict=True))
+
+
+def tensor(name: str, value, shape: tuple | None = None, *, kind: str = "number", convert: bool | torch.dtype = False,
+           finite: bool = True, allow_inf: bool = False, min_rows: int = 0, nonempty: bool = False) -> torch.Tensor:
+    """value as a tensor of the given kind ('float', 'int', 'number' = either, 'any' = bools too) and shape.
+
+    convert: turn a number, list or array into a tensor (of this dtype, if convert is a dtype).
+    shape: a tuple of fixed sizes (ints) and free names (str), e.g. ("n", 5) or ("...", "d"); finite rejects
+    NaN and (unless allow_inf) ±inf; min_rows is the least size of the first dim; nonempty refuses 0 entries.
+    """
+    expected = _KINDS[kind] + ("" if shape is None else " [" + ", ".join(map(str, shape)) + "]")
+    if convert and not isinstance(value, torch.Tensor):
+        try:
+            value = torch.as_tensor(value, dtype=None if convert is True else convert)
+        except (TypeError, ValueError, RuntimeError, OverflowError):
+            raise ValueError(f"{name} must be {expected}, got {describe(value)}") from None
+    bad_kind = not isinstance(value, torch.Tensor) or value.is_complex() or {
+        "float": lambda t: not t.is_floating_point(),
+        "int": lambda t: t.is_floating_point() or t.dtype == torch.bool,
+        "number": lambda t: t.dtype == torch.bool,
+        "any": lambda t: False,
+    }[kind](value)
+    if bad_kind or (shape is not None and not _shape_ok(tuple(value.shape), tuple(shape))):
+        raise ValueError(f"{name} must be {expected}, got {describe(value)}")
+    if min_rows and (value.dim() == 0 or value.shape[0] < min_rows):
+        rows = "one row" if min_rows == 1 else f"{min_rows} rows"
+        raise ValueError(f"{name} must have at least {rows} (first dim), got {describe(value)}")
+    if nonempty and value.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got {describe(value)}")
+    if finite and value.is_floating_point():
+        check_finite(name, value, allow_inf)
+    return value
+
+
+def check_finite(name: str, t: torch.Tensor, allow_inf: bool = False) -> torch.Tensor:
+    """t, raising if it holds NaN (or, unless allow_inf, ±inf) values."""
+    bad = t.isnan() if allow_inf else ~t.isfinite()
+    if bool(bad.any()):
+        n_nan = int(t.isnan().sum())
+        what = "NaN" if allow_inf else "finite values"
+        raise ValueError(f"{name} must hold {'no NaN' if allow_inf else what}, got {n_nan} NaN and "
+                         f"{int(t.isinf().sum())} inf among its {t.numel()} values")
+    return t
+
+
+def in_range(name: str, t: torch.Tensor, low: float, high: float, what: str = "", *,
+             open_: bool = False) -> torch.Tensor:
+    """t, raising unless every entry lies in [low, high] (or (low, high) when open_); what says why."""
+    outside = (t <= low) | (t >= high) if open_ else (t < low) | (t > high)
+    if t.numel() and bool(outside.any()):
+        interval = f"({low:g}, {high:g})" if open_ else f"[{low:g}, {high:g}]"
+        why = f" ({what})" if what else ""
+        raise ValueError(f"{name} must lie {'strictly inside' if open_ else 'in'} {interval}{why}, got values in "
+                         f"[{t.min().item():.4g}, {t.max().item():.4g}]")
+    return t
+
+
+def same_shape(names: str, a: torch.Tensor, b: torch.Tensor) -> None:
+    """Raise unless a and b have one shape; names is e.g. 'x and probs'."""
+    if a.shape != b.shape:
+        raise ValueError(f"{names} must have one shape, got {list(a.shape)} and {list(b.shape)}")
+
+
+def function(name: str, f) -> None:
+    """Raise unless f is callable."""
+    if not callable(f):
+        raise ValueError(f"{name} must be a callable tensor -> tensor (elementwise), got {describe(f)}")
+
+
+def returned_like(name: str, out, z: torch.Tensor) -> torch.Tensor:
+    """out, raising unless the callable `name` returned a tensor shaped like its input z."""
+    if not isinstance(out, torch.Tensor) or out.shape != z.shape:
+        raise ValueError(f"{name} must act elementwise: for z {list(z.shape)} it returned {describe(out)}")
+    return out
+
+
+def elementwise(name: str, f, dtype: torch.dtype = torch.float64) -> None:
+    """Raise unless f is a callable that maps a tensor to one of its shape, entry by entry (probed on 5 points)."""
+    function(name, f)
+    probe = torch.linspace(-1.5, 2.0, 5, dtype=dtype)
+    try:
+        whole, parts = f(probe), [f(probe[i : i + 1]) for i in range(5)]
+    except Exception as e:  # the learner's f: any failure is reported as a bad argument
+        raise ValueError(f"{name} must be elementwise tensor -> tensor; on z [5] it raised "
+                         f"{type(e).__name__}: {e}") from e
+    returned_like(name, whole, probe)
+    for i, part in enumerate(parts):
+        returned_like(name, part, probe[i : i + 1])
+    if not torch.allclose(torch.cat(parts).double(), whole.double(), rtol=1e-6, atol=1e-9, equal_nan=True):
+        raise ValueError(f"{name} must act elementwise: f(z)[i] must depend on z[i] alone, but f of the whole "
+                         "probe z [5] differs from f of each entry")
+
+
+def broadcastable(name: str, t: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
+    """Raise unless t broadcasts against other."""
+    try:
+        torch.broadcast_shapes(t.shape, other.shape)
+    except RuntimeError:
+        raise ValueError(f"{name} must broadcast against {other_name} {list(other.shape)}, "
+                         f"got {describe(t)}") from None

@@ -7,6 +7,7 @@ the gap log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)) in nats (AEVB eq. 1).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -14,7 +15,8 @@ import torch
 from torch import nn
 from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence
 
-from vae_teach import bounds
+from vae_teach import _checks as check
+from vae_teach import bounds, toy
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,26 @@ class QFit:
 
 def diag_gaussian(mu: torch.Tensor, std: torch.Tensor) -> Independent:
     """q(z|x) = N(mu, diag(std²)), batch [n], event [k]: [n, k], [n, k] -> distribution (AEVB eq. 9)."""
+    check.same_shape("mu and std", check.tensor("mu", mu, ("n", "k"), kind="float"),
+                     check.in_range("std", check.tensor("std", std, ("n", "k"), kind="float"), 0, math.inf,
+                                    "standard deviations", open_=True))
     return Independent(Normal(mu, std), 1)
 
 
 def exact_gap(model, x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, diag std²) ‖ p(z|x)) = log p(x) − ELBO, exact (linear-Gaussian): [n, d] -> [n] nats."""
-    _check_x(model, x)
-    if mu.shape != (x.shape[0], model.k) or std.shape != mu.shape:
+    x = _check_x(model, x)
+    if not (isinstance(mu, torch.Tensor) and isinstance(std, torch.Tensor)) or (
+            mu.shape != (x.shape[0], model.k) or std.shape != mu.shape):
         raise ValueError(f"mu and std must be [{x.shape[0]}, {model.k}], "
-                         f"got {list(mu.shape)} and {list(std.shape)}")
+                         f"got {check.describe(mu)} and {check.describe(std)}")
+    check.tensor("mu", mu, kind="float")
+    check.in_range("std", check.tensor("std", std, kind="float"), 0, math.inf, "standard deviations", open_=True)
+    return _gap(model, x, mu, std)
+
+
+def _gap(model, x, mu, std) -> torch.Tensor:
+    """KL(N(mu, diag std²) ‖ p(z|x)) on trusted inputs: [n, d], [n, k], [n, k] -> [n] nats."""
     q = MultivariateNormal(mu, scale_tril=torch.diag_embed(std))
     return kl_divergence(q, model.posterior(x))
 
@@ -51,6 +64,7 @@ class Encoder(nn.Module):
 
     def __init__(self, d: int, k: int, hidden: int = 32):
         super().__init__()
+        d, k, hidden = check.count("d", d), check.count("k", k), check.count("hidden", hidden)
         self.net = nn.Sequential(nn.Linear(d, hidden), nn.Tanh(), nn.Linear(hidden, 2 * k))
         self.k = k
 
@@ -63,8 +77,8 @@ class Encoder(nn.Module):
 def fit_per_x(model, x: torch.Tensor, steps: int = 300, lr: float = 0.1, seed: int = 0,
               record_every: int = 0) -> QFit:
     """Fit one Gaussian q per row of x by Adam on its own (mu, log std): [n, d] -> QFit (gap over these x)."""
-    _check_x(model, x)
-    _check_steps(steps, lr)
+    x = _check_x(model, x)
+    _check_steps(steps, lr, seed, record_every)
     gen = torch.Generator().manual_seed(seed)
     mu = torch.zeros(x.shape[0], model.k, dtype=model.W.dtype, requires_grad=True)
     log_std = torch.zeros(x.shape[0], model.k, dtype=model.W.dtype, requires_grad=True)
@@ -88,9 +102,10 @@ def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1
                 hidden: int = 32, lr: float = 0.02, seed: int = 0,
                 record_every: int = 0) -> tuple[Encoder, QFit]:
     """Train one encoder on x drawn from the model, then q for new x_eval in one pass: -> (Encoder, QFit)."""
-    _check_x(model, x_eval)
-    _check_steps(steps, lr)
-    if n_train < batch or batch < 1:
+    x_eval = _check_x(model, x_eval, "x_eval")
+    _check_steps(steps, lr, seed, record_every)
+    check.count("hidden", hidden)
+    if check.count("n_train", n_train) < check.count("batch", batch):
         raise ValueError(f"need n_train >= batch >= 1, got n_train={n_train}, batch={batch}")
     gen = torch.Generator().manual_seed(seed)
     _, x_train = model.sample(n_train, generator=gen)
@@ -121,7 +136,7 @@ def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1
 
 def best_diagonal_gap(model, x: torch.Tensor) -> float:
     """Least mean KL(q ‖ p(z|x)) over diagonal Gaussian q (posterior mean, var 1/diag(Λ)): [n, d] -> nats."""
-    _check_x(model, x)
+    x = _check_x(model, x)
     post = model.posterior(x)
     precision_diag = torch.diagonal(post.precision_matrix, dim1=-2, dim2=-1)
     return _mean_gap(model, x, post.mean, precision_diag.rsqrt())
@@ -129,7 +144,10 @@ def best_diagonal_gap(model, x: torch.Tensor) -> float:
 
 def _elbo_step(model, x, mu, std, opt, gen) -> None:
     """One Adam step on −mean ELBO (estimator B, AEVB eq. 7) for q = N(mu, diag std²)."""
-    q = diag_gaussian(mu, std)
+    if not (mu.isfinite().all() and std.isfinite().all() and (std > 0).all()):
+        raise ValueError(f"lr = {opt.param_groups[0]['initial_lr']:g} is too large: q's mean or sd left the finite "
+                         "numbers during training; try a smaller lr")
+    q = Independent(Normal(mu, std), 1)  # q(z|x) = N(mu, diag std²), eq. 9
     loss = -bounds.elbo(x, q, model.prior(), model.likelihood, n_samples=1, analytic_kl=True,
                         generator=gen).mean()
     opt.zero_grad()
@@ -145,19 +163,20 @@ def _linear_decay(opt, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
 def _mean_gap(model, x, mu, std) -> float:
     """Mean exact gap over rows, as a Python float in nats."""
     with torch.no_grad():
-        return float(exact_gap(model, x, mu.detach(), std.detach()).mean())
+        return float(_gap(model, x, mu.detach(), std.detach()).mean())
 
 
-def _check_x(model, x) -> None:
-    """Raise ValueError unless x is a float [n, model.d] tensor."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != model.d or not x.is_floating_point():
-        got = f"{list(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a float tensor [n, {model.d}], got {got}")
+def _check_x(model, x, name: str = "x") -> torch.Tensor:
+    """x cast to the model's dtype, once model is a toy.LinearGaussian and x a finite float [n >= 1, d] tensor."""
+    if not isinstance(model, toy.LinearGaussian):
+        raise ValueError(f"model must be a toy.LinearGaussian (its exact posterior scores q), "
+                         f"got {type(model).__name__}")
+    return check.tensor(name, x, ("n", model.d), kind="float", min_rows=1).to(model.W.dtype)
 
 
-def _check_steps(steps, lr) -> None:
-    """Raise ValueError unless steps is a positive int and lr a positive number."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+def _check_steps(steps, lr, seed, record_every) -> None:
+    """Raise ValueError unless steps is an int >= 1, lr a number > 0, seed and record_every ints >= 0."""
+    check.count("steps", steps)
+    check.number("lr", lr, above=0)
+    check.count("seed", seed, minimum=0)
+    check.count("record_every", record_every, minimum=0)

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vae_teach import _checks as check
+
 DIGITS_SPLITS = {"train": slice(0, 1000), "val": slice(1000, 1350), "test": slice(1350, 1797)}
 DIGITS_LEVELS = 17
 SHAPES = ("square", "ellipse", "triangle")
@@ -25,8 +27,7 @@ MNIST_FILES = {
 
 def load_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     """sklearn's 8x8 digits, split 1000/350/447: (x LongTensor [n, 64] levels 0..16, y LongTensor [n])."""
-    if split not in DIGITS_SPLITS and split != "all":
-        raise ValueError(f"split must be one of 'train', 'val', 'test', 'all', got {split!r}")
+    check.choice("split", split, (*DIGITS_SPLITS, "all"))
     from sklearn.datasets import load_digits as _sk_load_digits
 
     bunch = _sk_load_digits()
@@ -40,28 +41,18 @@ def load_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 
 def to_unit(x: torch.Tensor, levels: int | None = None) -> torch.Tensor:
     """Grey levels [n, d] -> float32 [n, d] in [0, 1], divided by levels-1 (default 17; 256 for uint8)."""
-    if not isinstance(x, torch.Tensor):
-        raise ValueError(f"x must be a torch.Tensor of integer grey levels, got {type(x).__name__}")
-    if levels is None:
-        levels = 256 if x.dtype == torch.uint8 else DIGITS_LEVELS
-    if levels < 2:
-        raise ValueError(f"levels must be >= 2, got {levels}")
-    if x.is_floating_point():
-        raise ValueError(f"x must hold integer grey levels 0..{levels - 1}, got dtype {x.dtype}")
-    if x.numel() and (int(x.min()) < 0 or int(x.max()) > levels - 1):
-        raise ValueError(
-            f"x must hold grey levels in 0..{levels - 1}, got values in {int(x.min())}..{int(x.max())}"
-        )
+    x = check.tensor("x", x, kind="int")
+    levels = check.count("levels", (256 if x.dtype == torch.uint8 else DIGITS_LEVELS) if levels is None else levels,
+                         minimum=2)
+    check.in_range("x", x, 0, levels - 1, f"grey levels for levels = {levels}")
     return x.to(torch.float32) / (levels - 1)
 
 
 def make_sprites(n: int, size: int = 28, seed: int = 0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Binary shape images [n, size*size] in {0., 1.} and true factors (shape, scale, x, y), each [n]."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if not isinstance(size, int) or size < 8:
-        raise ValueError(f"size must be an int >= 8 pixels, got {size!r}")
-    g = torch.Generator().manual_seed(int(seed))
+    check.count("n", n)
+    check.count("size", size, minimum=8)  # pixels
+    g = torch.Generator().manual_seed(check.count("seed", seed, minimum=0))
     shape = torch.randint(0, len(SHAPES), (n,), generator=g)
     scale = 0.12 + 0.16 * torch.rand(n, generator=g)  # half-width as a fraction of the image side
     lo, hi = scale, 1.0 - scale
@@ -121,8 +112,9 @@ def _find(folder: Path, name: str) -> Path:
 
 def load_mnist(folder: str | Path, split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST IDX files on disk (plain or .gz), no download: (x uint8 [n, 784] 0..255, y LongTensor [n])."""
-    if split not in MNIST_FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    check.choice("split", split, MNIST_FILES)
+    if not isinstance(folder, str | Path):
+        raise ValueError(f"folder must be a str or pathlib.Path, got {check.describe(folder)}")
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"MNIST folder {folder} does not exist; vae_teach never downloads MNIST")

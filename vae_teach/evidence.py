@@ -6,21 +6,23 @@ import math
 
 import torch
 
+from vae_teach import _checks as check
 from vae_teach import bounds
 
 
 def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Generator | None = None,
                           chunk: int = 4096) -> torch.Tensor:
     """log (1/n) Σ_s p(x|z_s), z_s ~ p(z): x [m, d] (or [m] for a 1-D model) -> [m] (AEVB §2.1)."""
-    if not isinstance(x, torch.Tensor) or x.dim() not in (1, 2) or not x.is_floating_point():
-        got = f"{type(x).__name__} {list(x.shape) if isinstance(x, torch.Tensor) else ''}".strip()
-        raise ValueError(f"x must be a float tensor [m, d] (or [m] for a 1-D model), got {got}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int (number of prior samples), got {n!r}")
     if not (hasattr(model, "prior") and hasattr(model, "likelihood")):
         raise ValueError(f"model must have .prior() and .likelihood(z), got {type(model).__name__}")
-    if x.dim() == 1:
+    d = getattr(model, "d", None)  # the toy models say their data dimension; others are trusted
+    x = check.tensor("x", x, kind="float", finite=False)
+    if x.dim() == 1 and d in (1, None):
         x = x.unsqueeze(1)  # a 1-D model's x [m] as [m, 1], matching its event shape [1]
+    check.tensor("x", x, ("m", "d" if d is None else d), kind="float", min_rows=1)
+    check.count("n", n)
+    check.count("chunk", chunk)
+    check.generator("generator", generator)
     prior = model.prior()
     parts = []
     done = 0
@@ -36,8 +38,7 @@ def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Gener
 
 def relative_error(log_estimate: torch.Tensor, log_exact: torch.Tensor) -> torch.Tensor:
     """|p̂(x)/p(x) − 1| from log values: [m], [m] -> [m] (how far the evidence estimate is, as a fraction)."""
-    if log_estimate.shape != log_exact.shape:
-        raise ValueError("log_estimate and log_exact must have the same shape, got "
-                         f"{list(log_estimate.shape)} "
-                         f"and {list(log_exact.shape)}")
+    check.tensor("log_estimate", log_estimate, allow_inf=True)  # -inf: every sample missed x
+    check.tensor("log_exact", log_exact, allow_inf=True)
+    check.same_shape("log_estimate and log_exact", log_estimate, log_exact)
     return torch.expm1(log_estimate - log_exact).abs()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 
+from vae_teach import _checks as check
 from vae_teach._checks import count
 
 METHODS = ("reparam", "score")
@@ -21,29 +21,21 @@ def grad_samples(
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """n one-sample estimates of (d/dmu, d/dsigma) E[f(z)], z = mu + sigma*eps: -> ([n], [n]) (AEVB §2.4)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if not callable(f):
-        raise ValueError(f"f must be a callable tensor -> tensor (elementwise), got {type(f).__name__}")
+    check.choice("method", method, METHODS)
+    check.function("f", f)
     count("n", n)
-    try:
-        mu, sigma = float(mu), float(sigma)
-    except (TypeError, ValueError, RuntimeError):
-        raise ValueError(f"mu and sigma must be numbers, got {mu!r} and {sigma!r}") from None
-    if not math.isfinite(mu) or not math.isfinite(sigma) or sigma <= 0:
+    check.generator("generator", generator)
+    mu, sigma = check.number("mu", mu), check.number("sigma", sigma)
+    if sigma <= 0:
         raise ValueError(f"mu must be finite and sigma a number > 0, got mu={mu!r}, sigma={sigma!r}")
     eps = torch.randn(n, generator=generator, dtype=torch.float64)
     if method == "reparam":
         z = (mu + sigma * eps).requires_grad_(True)
-        fz = f(z)
-        if fz.shape != z.shape:
-            raise ValueError(f"f must act elementwise: for z [{n}] it returned {list(fz.shape)}")
+        fz = check.returned_like("f", f(z), z)
         if not fz.requires_grad:
             raise ValueError("method 'reparam' needs f differentiable in torch; got an f without a gradient")
         (dfdz,) = torch.autograd.grad(fz.sum(), z)
         return dfdz, dfdz * eps
     with torch.no_grad():
-        fz = f(mu + sigma * eps)
-    if fz.shape != eps.shape:
-        raise ValueError(f"f must act elementwise: for z [{n}] it returned {list(fz.shape)}")
+        fz = check.returned_like("f", f(mu + sigma * eps), eps)
     return fz * eps / sigma, fz * (eps * eps - 1) / sigma

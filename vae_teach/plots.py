@@ -12,7 +12,9 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Ellipse
+from matplotlib.patches import Ellipse, Rectangle
+
+from vae_teach import data
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPE = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type (grey, RGB, RGBA)
@@ -65,7 +67,13 @@ def image_side(x_dim):
 
 
 def image_grid(images, ncol=8, pad=1, scale=1, pad_value=255):
-    """Flat square images [n, side*side] floats in [0, 1] -> one uint8 grid image, ncol per row, upscaled."""
+    """Flat square images [n, side*side] floats in [0, 1] (or integer grey levels) -> one uint8 grid image."""
+    if getattr(images, "dtype", None) in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64) or (
+            isinstance(images, np.ndarray) and images.dtype.kind in "iu"):
+        try:  # integer grey levels (digits 0..16, uint8 0..255) are scaled to [0, 1] first
+            images = data.to_unit(torch.as_tensor(images))
+        except ValueError as e:
+            raise ValueError(f"images of integer grey levels are scaled by data.to_unit, which says: {e}") from None
     imgs = to_uint8(images)
     if imgs.ndim != 2 or imgs.shape[0] == 0:
         raise ValueError(f"images must be [n, side*side] with n >= 1, got {list(imgs.shape)}")
@@ -434,4 +442,303 @@ def two_peaks(grid, named, means, gap_by_mean, log2):
                ylim=(0, 6), title="no Gaussian q closes the gap")
     ax_gap.legend(fontsize=8)
     fig.tight_layout()
+    return fig
+
+# notebooks 07–08 ---------------------------------------------------------------------------------------------
+def _as_numpy(x):
+    """A tensor or array as a float64 numpy array (detached)."""
+    return np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
+
+
+def show_images(ax, images, title=None, ncol=8, scale=4, pad=1):
+    """Flat square images [n, side*side] in [0, 1] as one grid on ax, dark ink on white (gray_r): -> ax."""
+    ax.imshow(image_grid(images, ncol=ncol, pad=pad, scale=scale, pad_value=96), cmap="gray_r", vmin=0, vmax=255,
+              interpolation="nearest")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def decoded_map(ax, images, z_grid, classes=None, title=None, interpolation="bicubic", frame=2.5, every=2):
+    """The figure-4 map: images [n*n, pixels] decoded at z_grid [n*n, 2] (latent.manifold_grid order) on ax.
+
+    Each cell is drawn smoothly scaled (`interpolation`), dark ink on white; with classes [n*n] (e.g. the
+    k-NN class of each grid point) its frame takes that class's colour and a legend names them. Ticks show
+    z_1 and z_2 at every `every`-th cell centre. -> ax
+    """
+    imgs = _as_numpy(images)
+    z = _as_numpy(z_grid)
+    n = math.isqrt(len(imgs))
+    if n * n != len(imgs) or z.shape != (len(imgs), 2):
+        raise ValueError(f"images must be [n*n, pixels] and z_grid [n*n, 2], "
+                         f"got {list(imgs.shape)} and {list(z.shape)}")
+    side = image_side(imgs.shape[1])
+    gap = 0.06
+    for i in range(n * n):
+        r, c = divmod(i, n)
+        x0, y0 = c + gap, n - 1 - r + gap  # row 0 (largest z_2) at the top
+        ax.imshow(imgs[i].reshape(side, side), cmap="gray_r", vmin=0, vmax=1, interpolation=interpolation,
+                  extent=(x0, x0 + 1 - 2 * gap, y0, y0 + 1 - 2 * gap))
+        if classes is not None:
+            colour = label_colours([int(classes[i])])[0]
+            ax.add_patch(Rectangle((x0, y0), 1 - 2 * gap, 1 - 2 * gap, fill=False, lw=frame, edgecolor=colour))
+    ax.set_xlim(0, n)
+    ax.set_ylim(0, n)
+    ticks = np.arange(0, n, every)
+    ax.set_xticks(ticks + 0.5, [f"{z[t, 0]:.1f}" for t in ticks], fontsize=7)
+    ax.set_yticks(n - 1 - ticks + 0.5, [f"{z[t * n, 1]:.1f}" for t in ticks], fontsize=7)
+    ax.set_xlabel("z_1 (code: z[:, 0])")
+    ax.set_ylabel("z_2 (code: z[:, 1])")
+    if classes is not None:
+        present = sorted({int(k) for k in np.asarray(classes)})
+        handles = [Rectangle((0, 0), 1, 1, fill=False, lw=2, edgecolor=label_colours([k])[0]) for k in present]
+        ax.legend(handles, [str(k) for k in present], title="k-NN class", loc="center left",
+                  bbox_to_anchor=(1.01, 0.5), fontsize=8, title_fontsize=8, handlelength=1.2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def posterior_ellipses(ax, mu, sigma, nsig=2.0, colour="k", lw=0.6, alpha=0.35):
+    """Outline each q(z|x) = N(mu, diag sigma²) at nsig standard deviations: mu, sigma [n, 2] -> number drawn."""
+    mu, sigma = _as_numpy(mu), _as_numpy(sigma)
+    if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape:
+        raise ValueError(f"mu and sigma must both be [n, 2], got {list(mu.shape)} and {list(sigma.shape)}")
+    for (mx, my), (sx, sy) in zip(mu, sigma, strict=True):
+        ax.add_patch(Ellipse((mx, my), 2 * nsig * sx, 2 * nsig * sy, fill=False, lw=lw, alpha=alpha, color=colour))
+    return len(mu)
+
+# notebooks 04–06 ------------------------------------------------------------------------------------------
+DIGIT_CMAP = "gray_r"  # digits everywhere: ink dark on white paper
+METHOD_COLOURS = {"reparam": "tab:blue", "score": "tab:orange"}  # gradient estimators, as in the explorer
+
+
+def digit_rows(ax, rows, row_names=None, captions=None, caption_colours=None, title=None, gap=0.3):
+    """Draw rows of 8×8 digits (each [n, 64] floats in [0, 1]) large in gray_r on ax, a caption under each cell.
+
+    row_names [r] label the rows on the left; captions [r][n] strings go under each image, coloured by
+    caption_colours [r][n] (default black). Used by notebooks 06 §3–§4."""
+    rows = [np.asarray(r.detach() if isinstance(r, torch.Tensor) else r, dtype=np.float64) for r in rows]
+    if not rows or any(r.ndim != 2 or r.shape[0] == 0 for r in rows):
+        raise ValueError(f"rows must be a non-empty list of [n, side*side] arrays, got {[r.shape for r in rows]}")
+    side = image_side(rows[0].shape[1])
+    ncol = max(r.shape[0] for r in rows)
+    for name, per_row in (("row_names", row_names), ("captions", captions), ("caption_colours", caption_colours)):
+        if per_row is not None and len(per_row) != len(rows):
+            raise ValueError(f"{name} must have one entry per row ({len(rows)}), got {len(per_row)}")
+    cap = gap + (0.35 if captions is not None else 0.0)  # room under each row, in image-side units
+    for r, imgs in enumerate(rows):
+        top = r * (1 + cap)
+        for i, img in enumerate(imgs):
+            left = i * (1 + gap)
+            ax.imshow(img.reshape(side, side), cmap=DIGIT_CMAP, vmin=0, vmax=1, interpolation="nearest",
+                      extent=(left, left + 1, top + 1, top))
+            ax.plot([left, left + 1, left + 1, left, left], [top, top, top + 1, top + 1, top], lw=0.5, color="0.7")
+            if captions is not None:
+                colour = caption_colours[r][i] if caption_colours is not None else "k"
+                ax.text(left + 0.5, top + 1.04, str(captions[r][i]), ha="center", va="top", fontsize=9, color=colour)
+        if row_names is not None:
+            ax.text(-0.15, top + 0.5, row_names[r], ha="right", va="center", fontsize=9)
+    ax.set_xlim(-0.05, ncol * (1 + gap) - gap + 0.05)
+    ax.set_ylim(len(rows) * (1 + cap) - gap + 0.05, -0.05)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def gaussian_kl_curves(ax_mu, ax_sd, kl):
+    """KL(N(μ, σ²) || N(0, 1)) of one latent dim against μ (σ = 1) and against σ (μ = 0) with its two parts (04 §2).
+
+    kl(mu, logvar) is the closed form, e.g. bounds.gaussian_kl, called on [m, 1] tensors."""
+    grid_mu, grid_sd = torch.linspace(-3, 3, 201), torch.linspace(0.02, 3, 300)
+    ax_mu.plot(grid_mu, kl(grid_mu[:, None], torch.zeros(201, 1)), lw=2)
+    ax_mu.set(title="KL of one dimension against its mean (σ = 1)", xlabel="μ", ylabel="KL(q || N(0, 1))  (nats)")
+    parts = {"σ²/2 − 1/2": 0.5 * (grid_sd**2 - 1), "−log σ": -grid_sd.log(),
+             "KL = the sum": kl(torch.zeros(300, 1), (grid_sd**2).log()[:, None])}
+    for name, v in parts.items():
+        ax_sd.plot(grid_sd, v, lw=3 if name.startswith("KL") else 1.5, label=name)
+    ax_sd.axhline(0, color="grey", lw=0.5)
+    ax_sd.set_ylim(-1.5, 4)
+    ax_sd.set(title="KL of one dimension against its sd (μ = 0)", xlabel="σ", ylabel="nats")
+    ax_sd.legend()
+    return ax_mu, ax_sd
+
+
+def estimator_sd_curves(ax, scales, sd_a, sd_b):
+    """Single-sample sd of ELBO estimators A (eq. 6) and B (eq. 7) against q's width c (04 Going deeper)."""
+    ax.plot(scales, sd_a, "o-", label="A (eq. 6): sample everything")
+    ax.plot(scales, sd_b, "s-", label="B (eq. 7): exact KL")
+    ax.axvline(1.0, color="grey", ls=":")
+    ax.set_xscale("log")
+    ticks = [0.2, 0.3, 0.5, 1, 2, 3]
+    ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set(xlabel="c: q's sd relative to the posterior's (1 = exact posterior)",
+           ylabel="sd of a single-sample estimate (nats)", title="Linear-Gaussian model: A is exact at c = 1")
+    ax.legend()
+    return ax
+
+
+def estimator_sd_scatter(ax, noise):
+    """One dot per image: sd of estimator A against sd of B, for each model in noise {name: (sd_a [n], sd_b [n])}."""
+    top = max(max(float(a.max()), float(b.max())) for a, b in noise.values()) * 1.05
+    for (name, (sd_a, sd_b)), marker in zip(noise.items(), "^os", strict=False):
+        ax.scatter(sd_a, sd_b, s=14, marker=marker, label=name)
+    ax.plot([0, top], [0, top], color="grey", ls=":", label="equal noise")
+    ax.set(xlim=(0, top), ylim=(0, top), xlabel="sd of estimator A (nats)", ylabel="sd of estimator B (nats)",
+           title="Digits VAE, one dot per image (below the line: B wins)")
+    ax.legend()
+    return ax
+
+
+def bce_mass_curves(ax_mass, ax_bce, ps, mass, bce):
+    """Left: total mass ∫ exp(−BCE(x; p)) dx over x ∈ [0, 1]; right: BCE(x; p) of one pixel for x = 0.5, 0.9, 1."""
+    ax_mass.plot(ps, mass, lw=2, label="∫ exp(−BCE(x; p)) dx")
+    ax_mass.axhline(1.0, color="k", ls=":", label="a real density integrates to 1")
+    ax_mass.set(ylim=(0, 1.1), xlabel="decoder output p", ylabel="total probability over x ∈ [0, 1]",
+                title="BCE's 'density' over grey values is not normalised")
+    ax_mass.legend()
+    for xv in (0.5, 0.9, 1.0):
+        ax_bce.plot(ps, bce(torch.full_like(ps, xv)[:, None], ps[:, None]), lw=2, label=f"pixel x = {xv}")
+    ax_bce.set(ylim=(0, 3), xlabel="decoder output p", ylabel="BCE for one pixel (nats)",
+               title="A perfect fit (p = x) still costs nats")
+    ax_bce.legend()
+    return ax_mass, ax_bce
+
+
+def estimate_histograms(ax, estimates, exact, what="∂L/∂μ", bins=80):
+    """Histograms of single-sample gradient estimates {method: [n]} over their full range, log density (05 §3)."""
+    values = {m: np.asarray(g, dtype=np.float64) for m, g in estimates.items()}
+    lo = min(v.min() for v in values.values())
+    hi = max(v.max() for v in values.values())
+    edges = np.linspace(lo, hi, bins + 1)
+    for m, v in values.items():
+        ax.hist(v, bins=edges, density=True, alpha=0.6, color=METHOD_COLOURS.get(m),
+                label=f"{m}: variance {v.var(ddof=1):.2f}")
+    ax.axvline(exact, color="k", ls="--", label=f"exact {what} = {exact:.2f}")
+    ax.set_yscale("log")
+    ax.set(xlabel=f"single-sample estimate of {what} (all {len(next(iter(values.values()))):,} shown)",
+           ylabel="density (log scale)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def variance_vs_samples(ax, sample_counts, curves, what="∂L/∂μ"):
+    """Log-log variance of S-sample averages against S for each method {name: [len(S)]}, with slope −1 guides."""
+    for m, v in curves.items():
+        (line,) = ax.loglog(sample_counts, v, "o-", color=METHOD_COLOURS.get(m), label=m)
+        ax.loglog(sample_counts, [v[0] / s for s in sample_counts], ":", color=line.get_color(), lw=1)
+    ax.set(xlabel="samples averaged, S", ylabel=f"variance of the estimate of {what}",
+           title="Variance of an S-sample average (dotted: slope −1)")
+    ax.legend()
+    return ax
+
+
+def variance_scatter(ax, var_path, var_score):
+    """Per-parameter variance of pathwise against score-function gradient estimates, log-log with the diagonal."""
+    vp, vs = (np.asarray(v, dtype=np.float64) for v in (var_path, var_score))
+    ax.loglog(vp, vs, ".", ms=2, alpha=0.4)
+    both = np.concatenate([vp, vs])
+    lo, hi = both[both > 0].min(), both.max()
+    ax.loglog([lo, hi], [lo, hi], "k--", lw=1, label="equal variance")
+    ax.set(xlabel="pathwise variance (nats²)", ylabel="score-function variance (nats²)",
+           title="Gradient variance, one point per encoder parameter")
+    ax.legend()
+    return ax
+
+
+def training_curves(fig, history, band=None, band_label="average-digit plateau (KL ≈ 0)"):
+    """Total loss on top, reconstruction and KL below, train and validation, nats per image (06 §3) -> axes dict."""
+    axd = fig.subplot_mosaic([["total", "total"], ["recon", "kl"]])
+    panels = (("total", history.train_loss, history.val_loss, "Total loss −ELBO = reconstruction + KL"),
+              ("recon", history.train_recon, history.val_recon, "Reconstruction term E_q[−log p(x|z)]"),
+              ("kl", history.train_kl, history.val_kl, "KL term KL(q(z|x) || p(z))"))
+    for key, train_curve, val_curve, title in panels:
+        ax = axd[key]
+        if band is not None:
+            ax.axvspan(*band, color="grey", alpha=0.15, label=band_label)
+        ax.plot(history.epoch, train_curve, label="train (averaged over the epoch)")
+        if val_curve:
+            ax.plot(history.epoch, val_curve, label="validation (after the epoch)")
+        if history.best_epoch is not None:
+            ax.axvline(history.best_epoch, color="grey", ls=":", label="best epoch (kept)")
+        ax.set(title=title, xlabel="epoch", ylabel="nats per image")
+    axd["total"].legend(fontsize=9)
+    return axd
+
+
+def bound_curve(ax, sample_counts, iwae, elbo):
+    """IWAE bound against its sample count S (log x) with the ELBO as a line, nats per image (06 §5)."""
+    values = [iwae[s] for s in sample_counts]
+    ax.semilogx(sample_counts, values, "o-", label=r"IWAE bound $\mathcal{L}_S$")
+    ax.axhline(elbo, color="tab:red", ls="--", label=r"ELBO $\mathcal{L}$")
+    pad = 0.15 * (max(values + [elbo]) - min(values + [elbo]))
+    ax.set_ylim(min(values + [elbo]) - pad, max(values + [elbo]) + pad)
+    ax.set(xlabel="importance samples S", ylabel="bound on log p(x) (nats per image)",
+           title="Test bounds on log p(x), mean over the test digits")
+    ax.legend(loc="center right")
+    return ax
+
+
+def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
+    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 §6)."""
+    kl_dims, activity = np.asarray(kl_dims, dtype=np.float64), np.asarray(activity, dtype=np.float64)
+    if kl_dims.shape != activity.shape or kl_dims.ndim != 1:
+        raise ValueError(f"kl_dims and activity must both be [J], got {kl_dims.shape} and {activity.shape}")
+    colour = np.where(activity > threshold, "tab:blue", "tab:grey")
+    order = np.argsort(-kl_dims)
+    shown = np.maximum(kl_dims, 1e-4)
+    ax_bar.bar(range(len(order)), shown[order], color=colour[order])
+    ax_bar.set_yscale("log")
+    ax_bar.set_xticks(range(len(order)), [str(j) for j in order])
+    ax_bar.set(xlabel="latent dimension j (sorted by KL)", ylabel="KL_j (nats per image, log scale)",
+               title=f"KL per dimension ({int((activity > threshold).sum())} of {len(order)} active, blue)")
+    ax_scatter.scatter(activity, shown, c=colour)
+    ax_scatter.axvline(threshold, color="grey", ls=":", label=f"activity threshold {threshold:g}")
+    ax_scatter.set(xscale="log", yscale="log", xlabel="activity Var_x(μ_j(x))",
+                   ylabel="KL_j (nats per image, log scale)", title="Activity against KL, one point per dimension")
+    ax_scatter.legend()
+    return ax_bar, ax_scatter
+
+# notebook 09
+def bound_curves(curves: dict, ncol: int = 2) -> Figure:
+    """Paper figure 2: ELBO per image against training samples evaluated, a panel per J, AEVB against wake-sleep."""
+    nrow = math.ceil(len(curves) / ncol)
+    fig = Figure(figsize=(4.6 * ncol, 3.1 * nrow), layout="constrained")
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True, sharey=True)
+    colours = {"aevb": "tab:blue", "wake-sleep": "tab:orange"}
+    for ax, (j, runs) in zip(axes.flat, curves.items(), strict=False):
+        for alg, c in runs.items():
+            ax.plot(c.seen, c.train, color=colours[alg], label=f"{alg}, train")
+            ax.plot(c.seen, c.test, color=colours[alg], ls="--", label=f"{alg}, test")
+        ax.set_title(f"J = {j} latent dimensions")
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("training samples evaluated")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("ELBO (nats per image)")
+    axes.flat[0].legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def marginal_points(rows) -> Figure:
+    """Paper figure 3: AIS log p(x) per image, train (open) and test (filled), per algorithm and training-set size."""
+    sizes = sorted({r.n_train for r in rows})
+    algs = list(dict.fromkeys(r.algorithm for r in rows))
+    fig = Figure(figsize=(4.6 * len(sizes), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(sizes), squeeze=False)[0]
+    for ax, n in zip(axes, sizes, strict=True):
+        for i, alg in enumerate(algs):
+            r = next(r for r in rows if r.algorithm == alg and r.n_train == n)
+            ax.errorbar([i], [r.train], yerr=[2 * r.train_se], fmt="o", mfc="white", color=f"C{i}")
+            ax.errorbar([i], [r.test], yerr=[2 * r.test_se], fmt="o", color=f"C{i}")
+        ax.set_xticks(range(len(algs)), algs)
+        ax.set_xlim(-0.5, len(algs) - 0.5)
+        ax.set_title(f"N = {n} training images (open: train, filled: test)")
+        ax.set_ylabel("AIS log p(x) (nats per image)")
+        ax.grid(axis="y", alpha=0.3)
     return fig

@@ -12,35 +12,17 @@ from collections.abc import Callable
 import torch
 from torch import distributions as D
 
+from vae_teach import _checks as check
 from vae_teach._checks import count as _count
-
-
-def _positive(name: str, value) -> float:
-    """Return value as a float, raising unless it is a finite number > 0."""
-    v = float(value) if not isinstance(value, torch.Tensor) or value.numel() == 1 else None
-    if v is None or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a number > 0, got {value!r}")
-    return v
-
-
-def _shape(t) -> str:
-    """A short description of what was received, for error messages."""
-    if isinstance(t, torch.Tensor):
-        return f"{list(t.shape)} {t.dtype}"
-    return type(t).__name__
 
 
 class LinearGaussian:
     """z ~ N(0, I_k), x | z ~ N(W z + b, sigma^2 I_d) with W [d, k]: probabilistic PCA."""
 
     def __init__(self, W, b, sigma) -> None:
-        W = torch.as_tensor(W)
-        if W.dim() != 2 or not W.is_floating_point():
-            raise ValueError(f"W must be a float tensor [d, k], got {_shape(W)}")
-        b = torch.as_tensor(b, dtype=W.dtype)
-        if b.shape != (W.shape[0],):
-            raise ValueError(f"b must be [d] = [{W.shape[0]}] to match W [d, k], got {list(b.shape)}")
-        self.sigma = _positive("sigma", sigma)
+        W = check.tensor("W", W, ("d", "k"), kind="float", convert=True, nonempty=True)
+        b = check.tensor("b", b, (W.shape[0],), convert=W.dtype).to(W.dtype)
+        self.sigma = check.number("sigma", sigma, above=0)
         self.W, self.b = W, b
         self.d, self.k = W.shape
 
@@ -48,10 +30,8 @@ class LinearGaussian:
         return f"LinearGaussian(d={self.d}, k={self.k}, sigma={self.sigma:.4g})"
 
     def _x(self, x) -> torch.Tensor:
-        """Validate x as [n, d] and cast it to the model's dtype."""
-        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.d:
-            raise ValueError(f"x must be a tensor [n, {self.d}], got {_shape(x)}")
-        return x.to(self.W.dtype)
+        """Validate x as a finite [n >= 1, d] tensor and cast it to the model's dtype."""
+        return check.tensor("x", x, ("n", self.d), min_rows=1).to(self.W.dtype)
 
     def prior(self) -> D.Distribution:
         """p(z) = N(0, I_k) as Independent(Normal), event [k]."""
@@ -60,9 +40,7 @@ class LinearGaussian:
 
     def likelihood(self, z: torch.Tensor) -> D.Distribution:
         """p(x|z) = N(W z + b, sigma^2 I): z [..., k] -> distribution batch [...], event [d]."""
-        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != self.k:
-            raise ValueError(f"z must be a tensor [..., {self.k}], got {_shape(z)}")
-        mean = z.to(self.W.dtype) @ self.W.T + self.b
+        mean = check.tensor("z", z, ("...", self.k)).to(self.W.dtype) @ self.W.T + self.b
         return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
 
     def marginal(self) -> D.MultivariateNormal:
@@ -108,7 +86,7 @@ class LinearGaussian:
         if mu.shape != (x.shape[0], self.k) or sigma.shape != mu.shape:
             raise ValueError(
                 f"mu and sigma must both be [n, k] = [{x.shape[0]}, {self.k}] to match x, "
-                f"got mu {_shape(mu)} and sigma {_shape(sigma)}"
+                f"got mu {check.describe(mu)} and sigma {check.describe(sigma)}"
             )
         if not torch.all(sigma >= 0):
             raise ValueError(f"sigma must be >= 0 everywhere, got a minimum of {sigma.min().item():.3g}")
@@ -118,13 +96,12 @@ class LinearGaussian:
     @classmethod
     def fit_ppca(cls, x: torch.Tensor, k: int, ddof: int = 0) -> LinearGaussian:
         """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop eq. 7-8)."""
-        if not isinstance(x, torch.Tensor) or x.dim() != 2:
-            raise ValueError(f"x must be a tensor [n, d], got {_shape(x)}")
+        x = check.tensor("x", x, ("n", "d"), min_rows=1)
         k = _count("k", k)
         n, d = x.shape
         if k >= d:
             raise ValueError(f"k must be < d = {d} (sigma comes from the discarded dims), got {k}")
-        if ddof not in (0, 1) or n - ddof < 1:
+        if check.choice("ddof", ddof, (0, 1)) >= n:
             raise ValueError(f"ddof must be 0 or 1 with n > ddof, got ddof={ddof!r} and n={n}")
         x = x.to(torch.float64)
         mean = x.mean(0)
@@ -153,12 +130,12 @@ class Nonlinear1D:
         z_limit: float = 12.0,
         n_grid: int = 8001,
     ) -> None:
-        if f is not None and not callable(f):
-            raise ValueError(f"f must be a callable tensor -> tensor (elementwise), got {type(f).__name__}")
+        if f is not None:
+            check.elementwise("f", f)
         self.f = square if f is None else f
-        self.sigma = _positive("sigma", sigma)
-        self.z_limit = _positive("z_limit", z_limit)
-        self.n_grid = _count("n_grid", n_grid)
+        self.sigma = check.number("sigma", sigma, above=0)
+        self.z_limit = check.number("z_limit", z_limit, above=0)
+        self.n_grid = _count("n_grid", n_grid, minimum=3)
         self.grid = torch.linspace(-self.z_limit, self.z_limit, self.n_grid, dtype=torch.float64)
         self.d = self.k = 1
 
@@ -173,14 +150,12 @@ class Nonlinear1D:
 
     @staticmethod
     def _x(x) -> torch.Tensor:
-        """Validate x as [n] or [n, 1] (or a number) and return it as float64 [n]."""
-        x = torch.as_tensor(x, dtype=torch.float64) if not isinstance(x, torch.Tensor) else x
-        if x.dim() == 0:
-            x = x.reshape(1)
-        if x.dim() == 2 and x.shape[1] == 1:
-            x = x[:, 0]
+        """Validate x as finite [n] or [n, 1] (or a number) and return it as float64 [n]."""
+        x = check.tensor("x", x, convert=torch.float64)
+        if x.dim() == 2 and x.shape[1] == 1 or x.dim() == 0:
+            x = x.reshape(-1)
         if x.dim() != 1:
-            raise ValueError(f"x must be [n] or [n, 1], got {_shape(x)}")
+            raise ValueError(f"x must be [n] or [n, 1], got {check.describe(x)}")
         return x.to(torch.float64)
 
     def prior(self) -> D.Distribution:
@@ -190,15 +165,13 @@ class Nonlinear1D:
 
     def likelihood(self, z: torch.Tensor) -> D.Distribution:
         """p(x|z) = N(f(z), sigma^2): z [..., 1] -> distribution batch [...], event [1]."""
-        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != 1:
-            raise ValueError(f"z must be a tensor [..., 1], got {_shape(z)}")
-        mean = self.f(z.to(torch.float64))
+        mean = self.f(check.tensor("z", z, ("...", 1)).to(torch.float64))
         return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
 
     def log_joint(self, x, z: torch.Tensor) -> torch.Tensor:
         """log p(x, z) = log N(z; 0, 1) + log N(x; f(z), sigma^2): x [n], z [m] -> [n, m]."""
         x = self._x(x)
-        z = torch.as_tensor(z, dtype=torch.float64).reshape(-1)
+        z = check.tensor("z", z, convert=torch.float64).to(torch.float64).reshape(-1)
         log_pz = D.Normal(0.0, 1.0).log_prob(z)
         return log_pz + D.Normal(self.f(z), self.sigma).log_prob(x[:, None])
 
@@ -217,9 +190,9 @@ class Nonlinear1D:
 
     def posterior_density(self, x, z) -> torch.Tensor:
         """p(z|x) = p(x, z) / p(x) on given z: x [n] or [n, 1], z [m] -> [n, m] (a number x gives [m])."""
-        scalar = not isinstance(x, torch.Tensor) or x.dim() == 0
+        x = check.tensor("x", x, convert=torch.float64)
         out = (self.log_joint(x, z) - self.log_marginal(x)[:, None]).exp()
-        return out[0] if scalar else out
+        return out[0] if x.dim() == 0 else out
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Ancestral sampling: -> (z [n, 1], x [n, 1]) in float64."""

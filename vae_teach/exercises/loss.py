@@ -8,13 +8,16 @@ import torch
 
 from vae_teach.exercises._check import check
 
-_G = torch.Generator().manual_seed(4)
-_MU = torch.randn(6, 3, generator=_G, dtype=torch.float64)
-_LOGVAR = torch.randn(6, 3, generator=_G, dtype=torch.float64)
-_X = torch.rand(6, 10, generator=_G, dtype=torch.float64)
-_MEAN = torch.rand(6, 10, generator=_G, dtype=torch.float64)
-_RECON = torch.rand(6, 10, generator=_G, dtype=torch.float64) * 2   # −log p(x_i|z) per pixel [n, d]
-_KLDIM = torch.rand(6, 3, generator=_G, dtype=torch.float64)         # KL per latent dim [n, k]
+
+def _inputs() -> dict[str, torch.Tensor]:
+    """Fresh fixed tensors for one check: mu, logvar [6, 3]; x, mean [6, 10]; recon [6, 10]; kl_dim [6, 3]."""
+    g = torch.Generator().manual_seed(4)
+    names = ("mu", "logvar", "x", "mean", "recon", "kl_dim")
+    shapes = ((6, 3), (6, 3), (6, 10), (6, 10), (6, 10), (6, 3))
+    draw = (torch.randn, torch.randn, torch.rand, torch.rand, torch.rand, torch.rand)
+    out = {k: f(*s, generator=g, dtype=torch.float64) for k, s, f in zip(names, shapes, draw, strict=True)}
+    out["recon"] = out["recon"] * 2  # −log p(x_i|z) per pixel [n, d]; kl_dim is the KL per latent dim [n, k]
+    return out
 
 
 def _gaussian_kl(mu, logvar):
@@ -43,15 +46,17 @@ def _loss_per_image(recon_per_pixel, kl_per_dim):
 def check_gaussian_kl(fn) -> bool | None:
     """Check fn(mu, logvar) -> KL(q ‖ N(0, I)) [n] for diagonal Gaussian q."""
     return check(
-        "closed-form Gaussian KL", fn, _gaussian_kl, cases=[(_MU, _LOGVAR)],
+        "closed-form Gaussian KL", fn, _gaussian_kl, cases=[(_inputs()["mu"], _inputs()["logvar"])],
         hint="KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) with σ² = exp(logvar); it is ≥ 0, summed over the last dim.",
     )
 
 
 def check_gaussian_nll(fn) -> bool | None:
     """Check fn(x, mean, sigma_x) -> −log N(x; mean, σ_x²I) [n], summed over pixels, constant included."""
+    t = _inputs()
     return check(
-        "Gaussian negative log-likelihood", fn, _gaussian_nll, cases=[(_X, _MEAN, 0.1), (_X, _MEAN, 1.0)],
+        "Gaussian negative log-likelihood", fn, _gaussian_nll,
+        cases=[(t["x"], t["mean"], 0.1), (t["x"], t["mean"], 1.0)],
         hint="squared error alone is not the NLL: divide the summed squared error by 2σ_x², then add "
         "(d/2)·log(2πσ_x²) where d is the number of pixels.",
     )
@@ -74,25 +79,27 @@ _HINT_SUM_MEAN = ("sum over pixels and over latent dims (both belong to ONE imag
                   "average over the batch.")
 
 
-def _loss_hint(fn) -> str:
-    """The hint for a wrong loss: name the reduction it most likely used (batch summed, pixels averaged)."""
-    try:
-        got = torch.as_tensor(fn(_RECON, _KLDIM), dtype=torch.float64)
-        want = _loss_per_image(_RECON, _KLDIM)
-        n, d = _RECON.shape
-        if got.shape == want.shape and torch.allclose(got, n * want, rtol=1e-4):
-            return (f"your number is n = {n} times too large: you summed over the batch too. Summing over the "
-                    "batch only rescales the loss, but 'nats per image' means averaging over the batch: divide by n.")
-        if got.shape == want.shape and torch.allclose(got, _RECON.mean() + _KLDIM.sum(-1).mean(), rtol=1e-4):
-            return (f"your reconstruction term is d = {d} times too small: you averaged over pixels. "
-                    + _HINT_SUM_MEAN + " Averaging over pixels shrinks the reconstruction term by d and tilts the "
-                    "balance towards the KL.")
-    except Exception:  # the checker reports the learner's error itself; the hint must never raise
-        pass
-    return _HINT_SUM_MEAN + " Averaging over pixels shrinks the reconstruction term by d and tilts the balance."
+def _explain_loss(got, want, case) -> str | None:
+    """A hint naming the reduction a wrong loss most likely used (batch summed, pixels averaged), else None."""
+    recon, kl_dim = case
+    got = torch.as_tensor(got, dtype=torch.float64)
+    n, d = recon.shape
+    if got.shape != want.shape:
+        return None
+    if torch.allclose(got, n * want, rtol=1e-4):
+        return (f"not quite. Hint: your number is n = {n} times too large: you summed over the batch too. "
+                "Summing over the batch only rescales the loss, but 'nats per image' means averaging over the "
+                "batch: divide by n.")
+    if torch.allclose(got, recon.mean() + kl_dim.sum(-1).mean(), rtol=1e-4):
+        return (f"not quite. Hint: your reconstruction term is d = {d} times too small: you averaged over pixels. "
+                + _HINT_SUM_MEAN + " Averaging over pixels shrinks the reconstruction term by d and tilts the "
+                "balance towards the KL.")
+    return None
 
 
 def check_loss_per_image(fn) -> bool | None:
     """Check fn(recon_per_pixel [n, d], kl_per_dim [n, k]) -> −ELBO in nats per image, averaged over the batch."""
-    hint = _loss_hint(fn) if callable(fn) else _HINT_SUM_MEAN
-    return check("loss in nats per image", fn, _loss_per_image, cases=[(_RECON, _KLDIM)], hint=hint)
+    t = _inputs()
+    hint = _HINT_SUM_MEAN + " Averaging over pixels shrinks the reconstruction term by d and tilts the balance."
+    return check("loss in nats per image", fn, _loss_per_image, cases=[(t["recon"], t["kl_dim"])], hint=hint,
+                 explain=_explain_loss)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 
 from vae_teach.exercises._check import check
@@ -22,15 +20,6 @@ def _warmup(epoch, warmup_epochs):
 def _dims_in_use(kl_per_dim, threshold=0.1):
     """How many latent dims carry strictly more than `threshold` nats of KL: [k] -> int."""
     return int((torch.as_tensor(kl_per_dim) > threshold).sum())
-
-
-def _int_or_nan(value):
-    """`value` if it is a Python/numpy integer (not a bool), None if unanswered, else NaN so the check fails."""
-    if value is None or value is Ellipsis:
-        return value
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value)
-    return float("nan")
 
 
 def check_beta_loss(answer):
@@ -62,9 +51,9 @@ def check_dims_in_use(answer):
         (torch.tensor([1.0, 0.3, 0.2]), 0.25),
         (torch.tensor([0.1, 0.25, 0.05, 0.1]), 0.1),  # entries equal to the threshold do not count
     ]
-    wrapped = (lambda *case: _int_or_nan(answer(*case))) if callable(answer) else _int_or_nan(answer)
     return check(
-        "dimensions in use", wrapped, _dims_in_use, cases, atol=0, rtol=0,
+        "dimensions in use", answer, _dims_in_use, cases, atol=0, rtol=0, integer=True,
+        form_hint="return the count as a Python int, e.g. int((kl_per_dim > threshold).sum()).",
         hint="count the entries of kl_per_dim strictly above threshold (use >, not >=) and return a Python int, "
         "e.g. int((kl_per_dim > threshold).sum()).",
     )

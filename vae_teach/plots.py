@@ -147,6 +147,7 @@ def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
         ax_img.text(2 + (side + 2) * (i % ncol) + 1, 2 + (side + 2) * (i // ncol) + 5, str(i + 1), color="C3",
                     fontsize=8)
     ax_img.set(title=f"x: {len(images)} sprites drawn from the process", xlabel="pixel column", ylabel="pixel row")
+    ax_img.axis("off")  # a montage: pixel positions mean nothing across tiles
     for s, name in enumerate(shape_names):
         pick = _np(causes["shape"]) == s
         ax_z.scatter(_np(causes["pos_x"])[pick], _np(causes["pos_y"])[pick], s=2000 * _np(causes["scale"])[pick] ** 2,
@@ -155,7 +156,8 @@ def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
         ax_z.annotate(str(i + 1), (float(causes["pos_x"][i]), float(causes["pos_y"][i])), fontsize=8, ha="center",
                       va="center")
     ax_z.set(xlim=(0, 1), ylim=(1, 0), title="z: the causes of the same images",
-             xlabel="pos_x: centre, fraction of image width", ylabel="pos_y: centre, fraction of image height")
+             xlabel="pos_x: centre, fraction of image width",
+             ylabel="pos_y: centre, fraction of height (downward)")
     ax_z.legend(title="shape (marker size = scale)", loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
@@ -172,6 +174,7 @@ def mean_and_draws(mean_image, draws, side=28):
     ax_draws.set_title(f"{len(draws)} draws x ~ p(x | z), the same z")
     for ax in (ax_mean, ax_draws):
         ax.set(xlabel="pixel column", ylabel="pixel row")
+        ax.axis("off")  # image panels: the axes carry no information
     fig.tight_layout()
     return fig
 

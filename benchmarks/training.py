@@ -16,7 +16,7 @@ import torch
 from _results import write_fragment
 from torch.utils.data import DataLoader, TensorDataset
 
-from vae_teach import data, models, train
+from vae_teach import data, models, recipes, train
 
 OUT = Path(__file__).resolve().parent / "results" / "training.md"
 EPOCHS, BATCH, LR, REPEATS = 10, 64, 1e-3, 7
@@ -24,7 +24,7 @@ EPOCHS, BATCH, LR, REPEATS = 10, 64, 1e-3, 7
 
 def make_model() -> models.VAE:
     """The digits recipe model, same initial weights every time."""
-    return models.VAE(**train.DIGITS_MODEL, seed=0)
+    return models.VAE(**recipes.DIGITS_MODEL, seed=0)
 
 
 def run_fit(x, xv) -> float:
@@ -47,7 +47,7 @@ def run_bare(x, xv) -> float:
     for _ in range(EPOCHS):
         perm = torch.randperm(len(x), generator=g)
         for i in range(0, len(x), BATCH):
-            loss = m._loss(x[perm[i : i + BATCH]]).total
+            loss = m.loss(x[perm[i : i + BATCH]]).total
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -119,7 +119,7 @@ def main() -> None:
     text = "\n".join([
         "## Training throughput",
         "",
-        f"The digits recipe VAE (categorical-17, z_dim=16, hidden {train.DIGITS_MODEL['hidden']}, "
+        f"The digits recipe VAE (categorical-17, z_dim=16, hidden {recipes.DIGITS_MODEL['hidden']}, "
         f"{sum(p.numel() for p in make_model().parameters()):,} parameters) trained on the 1000 training digits "
         f"for {EPOCHS} epochs of batch {BATCH} ({steps} Adam steps) by each loop, in one process with "
         f"{torch.get_num_threads()} torch threads. `fit` also draws its tqdm bar, fills its History and "

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from vae_teach import models, train
+from vae_teach import models, recipes, train
 
 X_DIM, Z_DIM = 16, 2
 
@@ -91,12 +91,13 @@ def test_forced_nan_raises_divergence_error_naming_term_and_epoch():
     m = _model()
     with torch.no_grad():
         m.encoder[-1].bias[Z_DIM:] = 1e4  # log-variance so large that the KL is infinite
-    with pytest.raises(train.TrainingDiverged, match=r"KL term .* at epoch 0 .*lower the learning rate"):
+    # non-finite before any update: the advice names the model, not the learning rate
+    with pytest.raises(train.TrainingDiverged, match=r"KL term .* at epoch 0 .*learning rate is not the cause.*model"):
         train.fit(m, _data(), epochs=2, progress=False)
     m = _model()
     with torch.no_grad():
         m.decoder[-1].bias.fill_(float("nan"))
-    with pytest.raises(train.TrainingDiverged, match=r"reconstruction term .* epoch 0"):
+    with pytest.raises(train.TrainingDiverged, match=r"reconstruction term .* epoch 0.*weights hold NaN or inf"):
         train.fit(m, _data(), epochs=2, progress=False)
 
 
@@ -181,13 +182,37 @@ def test_weight_averaging_and_cosine_schedule():
     x, xv = _data(), _data(40, seed=1)
     plain, avg = _model(), _model()
     train.fit(plain, x, xv, epochs=3, batch_size=32, progress=False)
-    h = train.fit(avg, x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
+    h = recipes.fit_averaged(avg, x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
     assert all(math.isfinite(v) for v in h.val_loss)
     assert not torch.equal(plain.decoder[0].weight, avg.decoder[0].weight)
-    h2 = train.fit(_model(), x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
+    h2 = recipes.fit_averaged(_model(), x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
     assert _numbers(h) == _numbers(h2)
     with pytest.raises(ValueError, match="ema"):
-        train.fit(_model(), x, ema=1.5, progress=False)
+        recipes.fit_averaged(_model(), x, ema=1.5, progress=False)
+
+
+def test_cosine_schedule_and_weight_average_do_what_they_say():
+    """The schedule gives lr (1 + cos(pi e / E)) / 2 per epoch; the average is the warm-up EMA of the weights."""
+    w = torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([w], lr=0.4)
+    sched = recipes.cosine_schedule(opt, 4)
+    lrs = []
+    for _ in range(4):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([0.4 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)], abs=1e-15)
+    avg, want = recipes.WeightAverage([w], 0.5), torch.zeros(3)
+    for step in range(1, 6):
+        with torch.no_grad():
+            w.fill_(float(step))
+        avg.update()
+        d = min(0.5, (1 + step) / (10 + step))
+        want = d * want + (1 - d) * step
+    avg.swap_in()
+    assert torch.allclose(w.detach(), want)
+    avg.swap_back()
+    assert torch.equal(w.detach(), torch.full((3,), 5.0))
 
 
 def test_fit_digits_recipe_runs_with_overrides():

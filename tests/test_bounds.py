@@ -318,3 +318,71 @@ def test_nonlinear_model_plugs_into_the_bounds():
     assert ((iw - exact).abs() <= tol).all(), (iw - exact, tol)
     se = log_w.std(0) / math.sqrt(k)
     assert (log_w.mean(0) < exact + Z * se).all()
+
+
+# ---------------------------------------------------------------- bad input, case by case (issue 14)
+def _lg():
+    m, x = setup()
+    return m, x, random_q(4, 2, seed=0)
+
+
+def _nan_q():
+    q = random_q(4, 2, seed=0)
+    loc = q.base_dist.loc.clone()
+    loc[1, 0] = math.nan
+    return D.Independent(D.Normal(loc, q.base_dist.scale, validate_args=False), 1)  # as a NaN encoder gives
+
+
+def _with(x, v):
+    x = x.clone()
+    x[0, 0] = v
+    return x
+
+
+def _elbo(x=None, q=None, **kw):
+    m, x0, q0 = _lg()
+    return bounds.elbo(x0 if x is None else x, q0 if q is None else q, m.prior(), m.likelihood, **kw)
+
+
+def _iwae(x=None, q=None, k=3):
+    m, x0, q0 = _lg()
+    return bounds.iwae_bound(x0 if x is None else x, q0 if q is None else q, m.prior(), m.likelihood, k)
+
+
+_X = setup()[1]
+BAD = [
+    ("elbo NaN x", lambda: _elbo(x=_with(_X, math.nan)), r"x must hold finite values, got NaN"),
+    ("elbo inf x", lambda: _elbo(x=_with(_X, math.inf)), r"x must hold finite values, got inf"),
+    ("elbo empty x", lambda: _elbo(x=_X[:0], q=random_q(1, 2, 0)), r"x must be a tensor .*n >= 1.*got \[0, 5\]"),
+    ("elbo NaN q", lambda: _elbo(q=_nan_q()), r"q's parameters must hold finite values, got NaN"),
+    ("elbo n_samples bool", lambda: _elbo(n_samples=True), r"n_samples must be an int >= 1, got True"),
+    ("elbo n_samples float", lambda: _elbo(n_samples=2.0), r"n_samples must be an int >= 1"),
+    ("elbo q not a distribution", lambda: _elbo(q=torch.zeros(4, 2)), r"q and prior must be torch.distributions"),
+    ("elbo_samples n_samples 0", lambda: bounds.elbo_samples(_X, random_q(4, 2, 0), setup()[0].prior(),
+                                                             setup()[0].likelihood, 0), r"n_samples must be"),
+    ("elbo likelihood not callable", lambda: bounds.elbo(_X, random_q(4, 2, 0), setup()[0].prior(), 3.0),
+     r"likelihood must be a callable"),
+    ("elbo likelihood returns tensor", lambda: bounds.elbo(_X, random_q(4, 2, 0), setup()[0].prior(),
+                                                           lambda z: z), r"likelihood\(z\) must return a torch"),
+    ("iwae NaN x", lambda: _iwae(x=_with(_X, math.nan)), r"x must hold finite values"),
+    ("iwae -inf x", lambda: _iwae(x=_with(_X, -math.inf)), r"x must hold finite values, got inf"),
+    ("iwae empty x", lambda: _iwae(x=_X[:0], q=random_q(1, 2, 0)), r"x must be a tensor .*n >= 1"),
+    ("iwae NaN q", lambda: _iwae(q=_nan_q()), r"q's parameters must hold finite values"),
+    ("iwae k bool", lambda: _iwae(k=True), r"k must be an int >= 1, got True"),
+    ("iwae k str", lambda: _iwae(k="3"), r"k must be an int >= 1"),
+    ("gaussian_kl NaN mu", lambda: bounds.gaussian_kl(torch.tensor([math.nan, 0.0]), torch.zeros(2)),
+     r"mu must hold finite values, got NaN"),
+    ("gaussian_kl inf logvar", lambda: bounds.gaussian_kl(torch.zeros(2), torch.tensor([0.0, math.inf])),
+     r"logvar must hold finite values, got inf"),
+    ("gaussian_kl lists", lambda: bounds.gaussian_kl([0.0], [0.0]), r"mu and logvar must be tensors"),
+    ("gaussian_kl 0-d", lambda: bounds.gaussian_kl(torch.tensor(0.0), torch.tensor(0.0)),
+     r"mu and logvar must have the same shape \[\.\.\., J\]"),
+    ("gaussian_kl_per_dim shapes", lambda: bounds.gaussian_kl_per_dim(torch.zeros(2, 3), torch.zeros(3, 2)),
+     r"mu and logvar must have the same shape"),
+]
+
+
+@pytest.mark.parametrize("call,match", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_inputs_raise_value_errors_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -56,8 +56,8 @@ def finite(name: str, t: torch.Tensor, what: str = "") -> torch.Tensor:
     return t
 
 
-def kl_inputs(mu, logvar) -> None:
-    """Check the arguments of a Gaussian KL: two float tensors of one shape [..., J] with J >= 1."""
+def kl_inputs(mu, logvar, finite_values: bool = False) -> None:
+    """Check the arguments of a Gaussian KL: two tensors of one shape [..., J] with J >= 1 (finite if asked)."""
     if not isinstance(mu, torch.Tensor) or not isinstance(logvar, torch.Tensor):
         raise ValueError(
             f"mu and logvar must be tensors [..., J], got {type(mu).__name__} and {type(logvar).__name__}"
@@ -66,6 +66,9 @@ def kl_inputs(mu, logvar) -> None:
         raise ValueError(
             f"mu and logvar must have the same shape [..., J], got {list(mu.shape)} and {list(logvar.shape)}"
         )
+    if finite_values:
+        finite("mu", mu)
+        finite("logvar", logvar)
 
 
 def _gaussian_params(d) -> list[torch.Tensor]:

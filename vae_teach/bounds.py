@@ -27,13 +27,17 @@ Likelihood = Callable[[torch.Tensor], D.Distribution]
 
 # ---- closed forms ---------------------------------------------------------------------------------------
 def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu_j, exp(logvar_j)) || N(0, 1)) for each dim j: [..., J] -> [..., J] nats (AEVB appendix B)."""
+    """KL(N(mu_j, exp(logvar_j)) || N(0, 1)) for each dim j: [..., J] -> [..., J] nats (AEVB appendix B).
+
+    Used inside VAE.loss on every step, so it checks only shapes: NaN in gives NaN out (fit reports it).
+    """
     kl_inputs(mu, logvar)
     return 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, diag(exp(logvar))) || N(0, I)) summed over the last dim: [..., J] -> [...] (AEVB app. B)."""
+    kl_inputs(mu, logvar, finite_values=True)
     return gaussian_kl_per_dim(mu, logvar).sum(-1)
 
 

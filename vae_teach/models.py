@@ -268,6 +268,7 @@ def unit_activity(model: VAE, x: torch.Tensor) -> torch.Tensor:
 
 def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
     """Number of latent dims with Cov_x(E_q[z_j]) > threshold (Burda et al. 2015, sec. 5.2): -> int."""
+    threshold = real("threshold", threshold, low=0)
     return int((unit_activity(model, x) > threshold).sum())
 
 

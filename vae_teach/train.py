@@ -278,24 +278,26 @@ def _diverged(model: VAE, x, terms, epoch: int, step: int | None, lr: float, pha
     bad = [name for name, v in values.items() if not math.isfinite(v)]
     shown = ", ".join(f"{k}={values[k]}" for k in bad) or f"total={float(terms.total.detach())}"
     where = f"epoch {epoch} (step {step})" if step is not None else f"epoch {epoch} (validation)"
-    head = f"the {' and '.join(bad) or 'total'} term became non-finite ({shown}) at {where}; training stopped"
+    head = (f"the {' and '.join(bad) or 'total'} term became non-finite ({shown}) at {where}; training stopped "
+            "and the model is back at the last weights that gave finite losses")
+    data_name = "train" if phase == "training" else "val"
+    if x.is_floating_point() and float(x.abs().max()) > 1e4:  # pixels far beyond [0, 1]: the data is the cause
+        return TrainingDiverged(f"{head}. The data {data_name} holds values up to {float(x.abs().max()):.3g}, "
+                                f"too large for the model's likelihood: rescale it (for example to [0, 1]).")
     if epoch == 0 and step == 0:  # no update has happened yet: the learning rate cannot be the cause
         return TrainingDiverged(f"{head}. The loss is non-finite before the first update, so the learning rate is "
-                                f"not the cause: {_blame(model, x)}")
+                                f"not the cause: {_blame_model(model)}")
     return TrainingDiverged(
-        f"{head}, and the model keeps the last weights that gave finite losses. Remedy: lower the learning rate "
+        f"{head}. Remedy: lower the learning rate "
         f"(lr={lr:g}, try lr={min(lr / 10, 1e-3):g}), use KL warm-up (beta=lambda e: min(1, e / 20)) or check the "
-        f"{phase} data for extreme values."
+        f"{data_name} data for extreme values."
     )
 
 
-def _blame(model: VAE, x: torch.Tensor) -> str:
-    """Say whether the model's weights, the data's scale or the model's settings make the first loss non-finite."""
+def _blame_model(model: VAE) -> str:
+    """Say whether the model's weights or its settings make its first loss non-finite."""
     if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
         return "the model's weights hold NaN or inf; build a fresh model (or reload a saved one)."
-    if x.is_floating_point() and float(x.abs().max()) > 1e4:
-        return (f"the data train holds values up to {float(x.abs().max()):.3g}; rescale it (for example to [0, 1]) "
-                "before training.")
     return (f"the model's outputs overflow at its initial weights (likelihood={model.likelihood!r}, "
             f"sigma={model.sigma!r}); check the model's settings and initial weights.")
 
@@ -337,17 +339,19 @@ def beta_sweep(
         if not callable(b):
             real(f"betas[{i}]", b, low=0)
     _checks.seed("seed", seed)
-    runs, made = [], set()
-    for b in betas:
+    models = []
+    for _ in betas:  # every model before any training, so a bad make_model fails fast
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = make_model()
-        if not isinstance(model, VAE) or id(model) in made:
-            what = "the same model it returned before" if id(model) in made else type(model).__name__
+        if not isinstance(model, VAE) or any(model is m for m in models):
+            what = "the same model it returned before" if isinstance(model, VAE) else type(model).__name__
             raise ValueError(f"make_model must return a fresh VAE on every call (one model per beta), got {what}")
-        made.add(id(model))
+        models.append(model)
+    ex = eval_x if eval_x is not None else (val if val is not None else train)
+    runs = []
+    for b, model in zip(betas, models, strict=True):
         hist = fit(model, train, val, beta=b, seed=seed, **fit_kwargs)
-        ex = eval_x if eval_x is not None else (val if val is not None else train)
         rate, dist = rate_distortion(model, ex, seed=seed)
         runs.append(BetaRun(float(b) if not callable(b) else b, model, hist, rate, dist))
     return runs

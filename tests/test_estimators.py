@@ -117,3 +117,12 @@ def test_a_real_vae_gives_the_same_gradient_as_autograd_through_its_loss():
     recon = m.loss(x, generator=torch.Generator().manual_seed(7)).recon
     want = torch.cat([p.reshape(-1) for p in torch.autograd.grad(-recon, params)])
     assert torch.allclose(g[0], want, atol=1e-5)
+
+
+def test_a_model_whose_q_has_no_parameters_is_refused():
+    class Fixed(TinyVAE):
+        def encode(self, x):
+            return Independent(Normal(torch.zeros(x.shape[0], 2), torch.ones(x.shape[0], 2)), 1)
+
+    with pytest.raises(ValueError, match="found no encoder parameters"):
+        estimators.encoder_grad_samples(Fixed(), torch.zeros(3, 5), 2, "score")

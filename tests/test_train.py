@@ -383,3 +383,14 @@ def test_rate_distortion_goes_through_the_loss():
         terms = [m.loss(x, generator=g) for _ in range(4)]
     assert abs(rate - float(models.kl_per_dim(m, x).sum())) < 1e-5
     assert abs(dist - sum(float(t.recon) for t in terms) / 4) < 1e-9
+
+
+def test_fit_takes_data_load_digits_pairs_and_old_recipe_names_still_import():
+    from vae_teach import data
+
+    pair = data.load_digits("val")
+    h = train.fit(models.VAE(64, 2, hidden=(8,), seed=0), pair, pair, epochs=1, progress=False)
+    assert len(h.val_loss) == 1
+    assert train.DIGITS_MODEL is recipes.DIGITS_MODEL and train.DIGITS_FIT is recipes.DIGITS_FIT
+    with pytest.raises(AttributeError, match="no_such_name"):
+        train.no_such_name  # noqa: B018

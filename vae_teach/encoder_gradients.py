@@ -20,6 +20,8 @@ def encoder_params(model, x: torch.Tensor) -> list[torch.nn.Parameter]:
     """The parameters φ that q(z|x) = model.encode(x) depends on (found by autograd, not by attribute names)."""
     q = model.encode(x)
     params = [p for p in model.parameters() if p.requires_grad]
+    if not params or not (q.mean.requires_grad or q.stddev.requires_grad):
+        return []
     grads = torch.autograd.grad(q.mean.sum() + q.stddev.sum(), params, allow_unused=True)
     return [p for p, g in zip(params, grads, strict=True) if g is not None]
 

@@ -225,13 +225,43 @@ def test_works_with_a_float32_bernoulli_decoder_and_keeps_gradients():
     assert enc.weight.grad is not None and dec.weight.grad is not None
 
 
-def test_non_gaussian_q_falls_back_to_sampling_and_respects_the_generator():
-    """No closed-form KL(StudentT || Normal) in torch, so B falls back to the A estimate with the same draws."""
+def test_non_gaussian_q_is_refused_and_a_prior_without_closed_form_kl_needs_estimator_a():
+    """Only Gaussian q can be reparameterised from a generator; B needs a closed-form KL, A does not."""
     m, x = setup()
     q = D.Independent(D.StudentT(5.0, torch.zeros(4, 2, dtype=F64), torch.ones(4, 2, dtype=F64)), 1)
-    b = bounds.elbo(x, q, m.prior(), m.likelihood, n_samples=10, analytic_kl=True, generator=gen(13))
-    a = bounds.elbo(x, q, m.prior(), m.likelihood, n_samples=10, analytic_kl=False, generator=gen(13))
-    assert torch.equal(a, b)
+    with pytest.raises(ValueError, match=r"q must be a Gaussian .*got Independent\(StudentT\)"):
+        bounds.elbo(x, q, m.prior(), m.likelihood, n_samples=10, generator=gen(13))
+    heavy = D.Independent(D.StudentT(3.0, torch.zeros(2, dtype=F64), torch.ones(2, dtype=F64)), 1)  # heavy tails
+    q = random_q(4, 2, seed=0)
+    with pytest.raises(ValueError, match="analytic_kl=True needs a closed-form KL.*analytic_kl=False"):
+        bounds.elbo(x, q, heavy, m.likelihood, n_samples=10, generator=gen(13))
+    a = bounds.elbo_samples(x, q, heavy, m.likelihood, n_samples=10, analytic_kl=False, generator=gen(13))
+    z = bounds.rsample(q, 10, gen(13))  # the same draws, scored by hand: log p(x|z) + log p(z) - log q(z|x)
+    want = m.likelihood(z.reshape(40, 2)).log_prob(x.repeat(10, 1)).reshape(10, 4) + heavy.log_prob(z) - q.log_prob(z)
+    assert torch.allclose(a, want, rtol=0, atol=1e-12)
+
+
+def test_rsample_is_mu_plus_sigma_eps_with_the_generators_eps():
+    """Diagonal and full-covariance q: z = mu + sigma * eps and z = mu + L eps, eps from the generator."""
+    q = random_q(3, 2, seed=4)
+    eps = torch.randn(5, 3, 2, generator=gen(1), dtype=F64)
+    assert torch.equal(bounds.rsample(q, 5, gen(1)), q.base_dist.loc + q.base_dist.scale * eps)
+    full = random_q(3, 2, seed=4, kind="full")
+    want = full.loc + (full.scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+    assert torch.allclose(bounds.rsample(full, 5, gen(1)), want, rtol=0, atol=1e-12)
+    torch.manual_seed(3)  # generator=None draws from the global RNG, exactly like torch.randn_like
+    z = bounds.reparameterise(q.base_dist.loc, q.base_dist.scale)
+    torch.manual_seed(3)
+    assert torch.equal(z, q.base_dist.loc + q.base_dist.scale * torch.randn_like(q.base_dist.loc))
+
+
+def test_gaussian_kl_per_dim_matches_torch_per_dimension():
+    g = gen(2)
+    mu, logvar = 2 * torch.randn(6, 4, generator=g, dtype=F64), torch.randn(6, 4, generator=g, dtype=F64)
+    want = D.kl_divergence(D.Normal(mu, (0.5 * logvar).exp()), D.Normal(torch.zeros_like(mu), torch.ones_like(mu)))
+    got = bounds.gaussian_kl_per_dim(mu, logvar)
+    assert got.shape == (6, 4) and (got - want).abs().max() < 1e-12
+    assert torch.equal(got.sum(-1), bounds.gaussian_kl(mu, logvar))
 
 
 # ---------------------------------------------------------------- bad input
@@ -260,7 +290,7 @@ def test_shape_mismatches_raise_clear_errors():
 
     with pytest.raises(ValueError, match=r"log_prob of shape \[m\] = \[4\].*got \[4, 5\].*Independent"):
         bounds.elbo(x, random_q(4, 2, seed=0), m.prior(), per_pixel)
-    with pytest.raises(ValueError, match=r"same shape \[\.\.\., k\], got \[3, 2\] and \[3\]"):
+    with pytest.raises(ValueError, match=r"same shape \[\.\.\., J\], got \[3, 2\] and \[3\]"):
         bounds.gaussian_kl(torch.zeros(3, 2), torch.zeros(3))
 
 
@@ -288,3 +318,71 @@ def test_nonlinear_model_plugs_into_the_bounds():
     assert ((iw - exact).abs() <= tol).all(), (iw - exact, tol)
     se = log_w.std(0) / math.sqrt(k)
     assert (log_w.mean(0) < exact + Z * se).all()
+
+
+# ---------------------------------------------------------------- bad input, case by case (issue 14)
+def _lg():
+    m, x = setup()
+    return m, x, random_q(4, 2, seed=0)
+
+
+def _nan_q():
+    q = random_q(4, 2, seed=0)
+    loc = q.base_dist.loc.clone()
+    loc[1, 0] = math.nan
+    return D.Independent(D.Normal(loc, q.base_dist.scale, validate_args=False), 1)  # as a NaN encoder gives
+
+
+def _with(x, v):
+    x = x.clone()
+    x[0, 0] = v
+    return x
+
+
+def _elbo(x=None, q=None, **kw):
+    m, x0, q0 = _lg()
+    return bounds.elbo(x0 if x is None else x, q0 if q is None else q, m.prior(), m.likelihood, **kw)
+
+
+def _iwae(x=None, q=None, k=3):
+    m, x0, q0 = _lg()
+    return bounds.iwae_bound(x0 if x is None else x, q0 if q is None else q, m.prior(), m.likelihood, k)
+
+
+_X = setup()[1]
+BAD = [
+    ("elbo NaN x", lambda: _elbo(x=_with(_X, math.nan)), r"x must hold finite values, got NaN"),
+    ("elbo inf x", lambda: _elbo(x=_with(_X, math.inf)), r"x must hold finite values, got inf"),
+    ("elbo empty x", lambda: _elbo(x=_X[:0], q=random_q(1, 2, 0)), r"x must be a tensor .*n >= 1.*got \[0, 5\]"),
+    ("elbo NaN q", lambda: _elbo(q=_nan_q()), r"q's parameters must hold finite values, got NaN"),
+    ("elbo n_samples bool", lambda: _elbo(n_samples=True), r"n_samples must be an int >= 1, got True"),
+    ("elbo n_samples float", lambda: _elbo(n_samples=2.0), r"n_samples must be an int >= 1"),
+    ("elbo q not a distribution", lambda: _elbo(q=torch.zeros(4, 2)), r"q and prior must be torch.distributions"),
+    ("elbo_samples n_samples 0", lambda: bounds.elbo_samples(_X, random_q(4, 2, 0), setup()[0].prior(),
+                                                             setup()[0].likelihood, 0), r"n_samples must be"),
+    ("elbo likelihood not callable", lambda: bounds.elbo(_X, random_q(4, 2, 0), setup()[0].prior(), 3.0),
+     r"likelihood must be a callable"),
+    ("elbo likelihood returns tensor", lambda: bounds.elbo(_X, random_q(4, 2, 0), setup()[0].prior(),
+                                                           lambda z: z), r"likelihood\(z\) must return a torch"),
+    ("iwae NaN x", lambda: _iwae(x=_with(_X, math.nan)), r"x must hold finite values"),
+    ("iwae -inf x", lambda: _iwae(x=_with(_X, -math.inf)), r"x must hold finite values, got inf"),
+    ("iwae empty x", lambda: _iwae(x=_X[:0], q=random_q(1, 2, 0)), r"x must be a tensor .*n >= 1"),
+    ("iwae NaN q", lambda: _iwae(q=_nan_q()), r"q's parameters must hold finite values"),
+    ("iwae k bool", lambda: _iwae(k=True), r"k must be an int >= 1, got True"),
+    ("iwae k str", lambda: _iwae(k="3"), r"k must be an int >= 1"),
+    ("gaussian_kl NaN mu", lambda: bounds.gaussian_kl(torch.tensor([math.nan, 0.0]), torch.zeros(2)),
+     r"mu must hold finite values, got NaN"),
+    ("gaussian_kl inf logvar", lambda: bounds.gaussian_kl(torch.zeros(2), torch.tensor([0.0, math.inf])),
+     r"logvar must hold finite values, got inf"),
+    ("gaussian_kl lists", lambda: bounds.gaussian_kl([0.0], [0.0]), r"mu and logvar must be tensors"),
+    ("gaussian_kl 0-d", lambda: bounds.gaussian_kl(torch.tensor(0.0), torch.tensor(0.0)),
+     r"mu and logvar must have the same shape \[\.\.\., J\]"),
+    ("gaussian_kl_per_dim shapes", lambda: bounds.gaussian_kl_per_dim(torch.zeros(2, 3), torch.zeros(3, 2)),
+     r"mu and logvar must have the same shape"),
+]
+
+
+@pytest.mark.parametrize("call,match", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_inputs_raise_value_errors_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -1,7 +1,10 @@
 """Tests for vae_teach.models: shapes per likelihood, loss vs ELBO, IWAE >= ELBO, input validation, helpers."""
 
+import math
+
 import pytest
 import torch
+from torch import distributions as D
 
 from vae_teach import data, models
 
@@ -134,3 +137,137 @@ def test_config_round_trip():
     c = m.config()
     c["hidden"] = tuple(c["hidden"])
     assert models.VAE(**c).config() == m.config()
+
+
+# ---------------------------------------------------------------- bad input, case by case (issue 14)
+def _cat(**kw):
+    return models.VAE(X_DIM, Z_DIM, hidden=(8,), seed=0, **kw)
+
+
+def _gauss(**kw):
+    return models.VAE(X_DIM, Z_DIM, hidden=(8,), likelihood="gaussian", seed=0, **kw)
+
+
+def _with(x, i, v):
+    x = x.clone()
+    x.view(-1)[i] = v
+    return x
+
+
+XG = _x("gaussian")
+BAD_CONSTRUCTION = [  # (constructor keyword arguments, the argument the message must name)
+    ({"sigma": math.inf}, "sigma"), ({"sigma": math.nan}, "sigma"), ({"sigma": "0.1"}, "sigma"),
+    ({"sigma": True}, "sigma"), ({"sigma": 0.0}, "sigma"), ({"sigma": -1.0}, "sigma"),
+    ({"dropout": "0.2"}, "dropout"), ({"dropout": 1.0}, "dropout"), ({"dropout": math.nan}, "dropout"),
+    ({"dropout": -0.1}, "dropout"), ({"dropout": True}, "dropout"),
+    ({"seed": "0"}, "seed"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"seed": True}, "seed"),
+    ({"x_dim": True}, "x_dim"), ({"x_dim": 0}, "x_dim"), ({"z_dim": 2.0}, "z_dim"), ({"z_dim": "2"}, "z_dim"),
+    ({"hidden": (32, True)}, "hidden"), ({"hidden": 5}, "hidden"), ({"hidden": (0,)}, "hidden"),
+    ({"levels": True}, "levels"), ({"levels": 1}, "levels"), ({"levels": "17"}, "levels"),
+    ({"likelihood": "poisson"}, "likelihood"),
+]
+
+
+@pytest.mark.parametrize("kw,name", BAD_CONSTRUCTION, ids=[f"{k}" for k, _ in BAD_CONSTRUCTION])
+def test_bad_constructor_arguments_name_the_argument(kw, name):
+    args = {"x_dim": X_DIM, "z_dim": Z_DIM, "hidden": (8,), "likelihood": "gaussian"} | kw
+    if "levels" in kw:
+        args["likelihood"] = "categorical"
+    with pytest.raises(ValueError, match=rf"\b{name}\b.*got"):
+        models.VAE(**args)
+
+
+BAD_CALLS = [  # (a call on a fresh model, the argument the message must name)
+    ("loss NaN data", lambda: _gauss().loss(_with(XG, 3, math.nan)), r"x must hold finite values.*got NaN"),
+    ("loss inf data", lambda: _gauss().loss(_with(XG, 3, math.inf)), r"x must hold finite values.*got inf"),
+    ("loss -inf data", lambda: _gauss().loss(_with(XG, 0, -math.inf)), r"x must hold finite values"),
+    ("loss NaN bernoulli", lambda: models.VAE(X_DIM, Z_DIM, hidden=(8,), likelihood="bernoulli").loss(
+        _with(_x("bernoulli"), 2, math.nan)), r"x must hold finite values"),
+    ("loss empty batch", lambda: _cat().loss(torch.zeros(0, X_DIM, dtype=torch.long)), r"x must hold at least one"),
+    ("loss empty gaussian", lambda: _gauss().loss(torch.zeros(0, X_DIM)), r"x must hold at least one"),
+    ("loss beta str", lambda: _cat().loss(_x("categorical"), beta="1"), r"beta must be a finite number >= 0"),
+    ("loss beta bool", lambda: _cat().loss(_x("categorical"), beta=True), r"beta must be"),
+    ("loss beta nan", lambda: _cat().loss(_x("categorical"), beta=math.nan), r"beta must be"),
+    ("loss beta inf", lambda: _cat().loss(_x("categorical"), beta=math.inf), r"beta must be"),
+    ("loss beta negative", lambda: _cat().loss(_x("categorical"), beta=-1), r"beta must be"),
+    ("loss x list", lambda: _cat().loss([[0] * X_DIM]), r"x must be a tensor"),
+    ("loss x 1-D", lambda: _cat().loss(torch.zeros(X_DIM, dtype=torch.long)), r"x must be a tensor"),
+    ("loss bool x", lambda: _cat().loss(torch.zeros(2, X_DIM, dtype=torch.bool)), r"x must be .*torch.bool"),
+    ("loss negative level", lambda: _cat().loss(torch.full((2, X_DIM), -1)), r"x must be .*got levels -1"),
+    ("sample bool", lambda: _cat().sample(True), r"n must be an int >= 1, got True"),
+    ("sample 0", lambda: _cat().sample(0), r"n must be an int >= 1"),
+    ("sample float", lambda: _cat().sample(2.0), r"n must be an int >= 1"),
+    ("sample str", lambda: _cat().sample("3"), r"n must be an int >= 1"),
+    ("elbo n_samples 0", lambda: _cat().elbo(_x("categorical"), n_samples=0), r"n_samples must be an int >= 1"),
+    ("elbo n_samples bool", lambda: _cat().elbo(_x("categorical"), n_samples=True), r"n_samples must be"),
+    ("elbo NaN data", lambda: _gauss().elbo(_with(XG, 1, math.nan)), r"x must hold finite values"),
+    ("elbo empty", lambda: _gauss().elbo(torch.zeros(0, X_DIM)), r"x must hold at least one"),
+    ("log_likelihood k 0", lambda: _cat().log_likelihood(_x("categorical"), k=0), r"k must be an int >= 1"),
+    ("log_likelihood k bool", lambda: _cat().log_likelihood(_x("categorical"), k=True), r"k must be an int"),
+    ("log_likelihood inf", lambda: _gauss().log_likelihood(_with(XG, 1, math.inf), k=2), r"x must hold finite"),
+    ("encode NaN", lambda: _gauss().encode(_with(XG, 1, math.nan)), r"x must hold finite values"),
+    ("decode int z", lambda: _cat().decode(torch.zeros(2, Z_DIM, dtype=torch.long)), r"z must be a float tensor"),
+    ("decode wrong z", lambda: _cat().decode(torch.zeros(2, Z_DIM + 1)), r"z must be a float tensor"),
+    ("decode_mean list", lambda: _cat().decode_mean([0.0] * Z_DIM), r"z must be a float tensor"),
+    ("reconstruct NaN", lambda: _gauss().reconstruct(_with(XG, 0, math.nan)), r"x must hold finite values"),
+    ("active_units threshold str", lambda: models.active_units(_cat(), _x("categorical"), threshold="0.1"),
+     r"threshold must be a finite number"),
+    ("encoder_stats empty", lambda: models.encoder_stats(_cat(), torch.zeros(0, X_DIM, dtype=torch.long)),
+     r"x must hold at least one"),
+]
+
+
+@pytest.mark.parametrize("call,match", [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS])
+def test_bad_calls_raise_value_errors_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+@pytest.mark.parametrize("likelihood,kw", CASES)
+def test_a_float64_or_float16_model_casts_its_inputs(dtype, likelihood, kw):
+    m = models.VAE(X_DIM, Z_DIM, hidden=(16,), likelihood=likelihood, seed=0, **kw).to(dtype)
+    x = _x(likelihood)  # float32 (or int64 levels) data, as data.py gives it
+    assert m.dtype == dtype
+    t = m.loss(x)
+    assert t.total.dtype == dtype and torch.isfinite(t.total)
+    assert m.elbo(x, n_samples=2).dtype == dtype and m.log_likelihood(x, k=3).dtype == dtype
+    assert m.decode_mean(torch.zeros(2, Z_DIM)).dtype == dtype  # float32 z is cast too
+    assert m.sample(2, generator=torch.Generator().manual_seed(0)).dtype == (
+        torch.int64 if likelihood == "categorical" else dtype)
+    if dtype == torch.float64:  # the same weights in float64 give the float32 numbers to float32 precision
+        m32 = models.VAE(X_DIM, Z_DIM, hidden=(16,), likelihood=likelihood, seed=0, **kw)
+        z = torch.randn(8, Z_DIM, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            assert torch.allclose(m.decode(z).log_prob(x).float(), m32.decode(z).log_prob(x), atol=1e-3)
+        assert torch.allclose(models.kl_per_dim(m, x).float(), models.kl_per_dim(m32, x), atol=1e-5)
+
+
+def test_loss_is_the_reparameterised_elbo_written_out_against_torch_distributions():
+    """VAE.loss against an independent computation: the same ε, torch's Categorical and kl_divergence."""
+    m = models.VAE(X_DIM, Z_DIM, hidden=(16,), seed=3)
+    x = _x("categorical", n=32)
+    t = m.loss(x, beta=0.7, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        mu, logvar = models.encoder_stats(m, x)
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(5))
+        z = mu + (0.5 * logvar).exp() * eps
+        recon = -D.Categorical(logits=m.decoder(z).reshape(32, X_DIM, 17)).log_prob(x).sum(1)
+        q, p = D.Normal(mu, (0.5 * logvar).exp()), D.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+        kl_dims = D.kl_divergence(q, p)
+    assert torch.allclose(t.recon, recon.mean(), atol=1e-4)
+    assert torch.allclose(t.kl_per_dim, kl_dims.mean(0), atol=1e-5)
+    assert torch.allclose(t.total, (recon + 0.7 * kl_dims.sum(1)).mean(), atol=1e-4)
+    assert torch.allclose(t.sigma, (0.5 * logvar).exp().mean())
+
+
+def test_loss_generator_convention():
+    """generator=None draws ε from the global RNG (as torch.randn_like does); a generator gives its own stream."""
+    m, x = models.VAE(X_DIM, Z_DIM, hidden=(16,), seed=0), _x("categorical")
+    torch.manual_seed(4)
+    a = m.loss(x).total
+    torch.manual_seed(4)
+    b = m.loss(x, generator=torch.Generator().manual_seed(4)).total  # same seed, same stream
+    c = m.loss(x).total  # the global RNG was not used by b, so this is a's ε again
+    assert torch.equal(a, b) and torch.equal(a, c)
+    assert not torch.equal(a, m.loss(x, generator=torch.Generator().manual_seed(5)).total)

@@ -2,11 +2,12 @@
 
 import json
 import math
+import re
 
 import pytest
 import torch
 
-from vae_teach import models, train
+from vae_teach import models, recipes, train
 
 X_DIM, Z_DIM = 16, 2
 
@@ -91,12 +92,13 @@ def test_forced_nan_raises_divergence_error_naming_term_and_epoch():
     m = _model()
     with torch.no_grad():
         m.encoder[-1].bias[Z_DIM:] = 1e4  # log-variance so large that the KL is infinite
-    with pytest.raises(train.TrainingDiverged, match=r"KL term .* at epoch 0 .*lower the learning rate"):
+    # non-finite before any update: the advice names the model, not the learning rate
+    with pytest.raises(train.TrainingDiverged, match=r"KL term .* at epoch 0 .*learning rate is not the cause.*model"):
         train.fit(m, _data(), epochs=2, progress=False)
     m = _model()
     with torch.no_grad():
         m.decoder[-1].bias.fill_(float("nan"))
-    with pytest.raises(train.TrainingDiverged, match=r"reconstruction term .* epoch 0"):
+    with pytest.raises(train.TrainingDiverged, match=r"reconstruction term .* epoch 0.*weights hold NaN or inf"):
         train.fit(m, _data(), epochs=2, progress=False)
 
 
@@ -181,16 +183,214 @@ def test_weight_averaging_and_cosine_schedule():
     x, xv = _data(), _data(40, seed=1)
     plain, avg = _model(), _model()
     train.fit(plain, x, xv, epochs=3, batch_size=32, progress=False)
-    h = train.fit(avg, x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
+    h = recipes.fit_averaged(avg, x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
     assert all(math.isfinite(v) for v in h.val_loss)
     assert not torch.equal(plain.decoder[0].weight, avg.decoder[0].weight)
-    h2 = train.fit(_model(), x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
+    h2 = recipes.fit_averaged(_model(), x, xv, epochs=3, batch_size=32, ema=0.9, cosine=True, progress=False)
     assert _numbers(h) == _numbers(h2)
     with pytest.raises(ValueError, match="ema"):
-        train.fit(_model(), x, ema=1.5, progress=False)
+        recipes.fit_averaged(_model(), x, ema=1.5, progress=False)
+
+
+def test_cosine_schedule_and_weight_average_do_what_they_say():
+    """The schedule gives lr (1 + cos(pi e / E)) / 2 per epoch; the average is the warm-up EMA of the weights."""
+    w = torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([w], lr=0.4)
+    sched = recipes.cosine_schedule(opt, 4)
+    lrs = []
+    for _ in range(4):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([0.4 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)], abs=1e-15)
+    avg, want = recipes.WeightAverage([w], 0.5), torch.zeros(3)
+    for step in range(1, 6):
+        with torch.no_grad():
+            w.fill_(float(step))
+        avg.update()
+        d = min(0.5, (1 + step) / (10 + step))
+        want = d * want + (1 - d) * step
+    avg.swap_in()
+    assert torch.allclose(w.detach(), want)
+    avg.swap_back()
+    assert torch.equal(w.detach(), torch.full((3,), 5.0))
 
 
 def test_fit_digits_recipe_runs_with_overrides():
     model, h = train.fit_digits(epochs=1, hidden=(16,), progress=False)
     assert model.z_dim == 16 and model.likelihood == "categorical" and model.hidden == (16,)
     assert len(h) == 1 and len(h.val_loss) == 1
+
+
+# ---------------------------------------------------------------- divergence: raise, restore, advise rightly
+def _digits():
+    from vae_teach import data
+
+    return data.load_digits("train")[0][:200], data.load_digits("val")[0][:100]
+
+
+def _weights(m):
+    return {k: v.clone() for k, v in m.state_dict().items()}
+
+
+def test_a_huge_learning_rate_raises_restores_finite_weights_and_the_advised_lr_works():
+    xtr, xva = _digits()
+    m = models.VAE(64, 2, hidden=(32,), seed=0)
+    with pytest.raises(train.TrainingDiverged, match=r"lower the learning rate \(lr=1000, try lr=0\.001\)") as e:
+        train.fit(m, xtr, xva, epochs=1, batch_size=100, lr=1e3, progress=False)
+    assert all(torch.isfinite(p).all() for p in m.parameters())
+    assert math.isfinite(float(m.loss(xva).total.detach()))
+    advised = float(re.search(r"try lr=([0-9.e+-]+)\)", str(e.value)).group(1))
+    h = train.fit(m, xtr, xva, epochs=2, batch_size=100, lr=advised, progress=False)  # the retry trains
+    assert all(math.isfinite(v) for v in h.val_loss + h.train_loss)
+
+
+def test_divergence_after_some_epochs_restores_the_last_finite_epoch():
+    x, xv = _data(), _data(40, seed=1)
+    m = _model()
+    kept = {}
+
+    class Sabotage(torch.optim.Adam):  # a fine optimiser that wrecks the weights during epoch 2
+        steps = 0
+
+        def step(self, closure=None):
+            Sabotage.steps += 1
+            if Sabotage.steps == 2 * 3 + 1:  # 3 steps per epoch (96 rows, batch 32): first step of epoch 2
+                kept.update(_weights(m))
+            out = super().step(closure)
+            if Sabotage.steps == 2 * 3 + 1:
+                with torch.no_grad():
+                    m.decoder[-1].bias.fill_(math.inf)
+            return out
+
+    with pytest.raises(train.TrainingDiverged, match=r"at epoch 2 \(step 1\).*lower the learning rate"):
+        train.fit(m, x, xv, epochs=5, batch_size=32, optimizer=Sabotage(m.parameters(), lr=1e-3), progress=False)
+    for k, v in _weights(m).items():  # back at the end of epoch 1, the weights before epoch 2's first step
+        assert torch.equal(v, kept[k]), k
+
+
+def test_non_finite_validation_loss_raises_even_with_patience():
+    x = torch.rand(40, X_DIM)
+    m = models.VAE(X_DIM, Z_DIM, hidden=(16,), likelihood="gaussian", seed=0)
+    start = _weights(m)
+    xv = torch.rand(10, X_DIM)
+    xv[0, 0] = 3e19  # finite, but its squared error overflows float32
+    with pytest.raises(train.TrainingDiverged, match=r"epoch 0 \(validation\).*data val holds values up to 3e\+19"):
+        train.fit(m, x, xv, epochs=3, batch_size=20, patience=2, progress=False)
+    for k, v in _weights(m).items():  # no epoch finished with finite losses: back at the initial weights
+        assert torch.equal(v, start[k]), k
+
+
+def test_the_advice_names_the_data_or_the_model_when_the_learning_rate_is_not_to_blame():
+    m = models.VAE(X_DIM, Z_DIM, hidden=(16,), likelihood="gaussian", seed=0)
+    with pytest.raises(train.TrainingDiverged, match=r"data train holds values up to 1e\+20.*rescale") as e:
+        train.fit(m, torch.full((20, X_DIM), 1e20), epochs=1, progress=False)
+    assert "lr=" not in str(e.value)
+    tiny = models.VAE(X_DIM, Z_DIM, hidden=(16,), likelihood="gaussian", sigma=1e-30, seed=0)
+    with pytest.raises(train.TrainingDiverged, match=r"learning rate is not the cause.*sigma=1e-30") as e:
+        train.fit(tiny, torch.rand(20, X_DIM), epochs=1, progress=False)
+    assert "try lr" not in str(e.value)
+    with pytest.raises(ValueError, match=r"lr must be a finite number > 0, got inf"):  # never advises lr=inf
+        train.fit(_model(), _data(), lr=math.inf, progress=False)
+
+
+# ---------------------------------------------------------------- bad input, case by case (issue 14)
+def _sweep(betas, make_model=None, **kw):
+    return train.beta_sweep(betas, _data(), make_model=make_model or (lambda: _model()), epochs=1, progress=False,
+                            **kw)
+
+
+_SHARED = _model()
+BAD = [  # (name, call, message pattern naming the argument)
+    ("fit seed str", lambda: train.fit(_model(), _data(), seed="0", progress=False), r"seed must be an int >= 0"),
+    ("fit seed negative", lambda: train.fit(_model(), _data(), seed=-1, progress=False), r"seed must be an int"),
+    ("fit seed float", lambda: train.fit(_model(), _data(), seed=1.5, progress=False), r"seed must be an int"),
+    ("fit seed bool", lambda: train.fit(_model(), _data(), seed=True, progress=False), r"seed must be an int"),
+    ("fit lr nan", lambda: train.fit(_model(), _data(), lr=math.nan, progress=False), r"lr must be a finite"),
+    ("fit lr str", lambda: train.fit(_model(), _data(), lr="1e-3", progress=False), r"lr must be a finite"),
+    ("fit lr 0", lambda: train.fit(_model(), _data(), lr=0, progress=False), r"lr must be a finite number > 0"),
+    ("fit epochs bool", lambda: train.fit(_model(), _data(), epochs=True, progress=False), r"epochs must be an int"),
+    ("fit epochs 0", lambda: train.fit(_model(), _data(), epochs=0, progress=False), r"epochs must be an int >= 1"),
+    ("fit batch bool", lambda: train.fit(_model(), _data(), batch_size=True, progress=False), r"batch_size must"),
+    ("fit patience bool", lambda: train.fit(_model(), _data(), _data(8), patience=True, progress=False),
+     r"patience must be an int >= 1"),
+    ("fit empty train", lambda: train.fit(_model(), _data()[:0], progress=False), r"train: x must hold at least"),
+    ("fit empty val", lambda: train.fit(_model(), _data(), _data()[:0], progress=False), r"val: x must hold at least"),
+    ("fit NaN train", lambda: train.fit(models.VAE(X_DIM, Z_DIM, hidden=(8,), likelihood="gaussian"),
+                                        torch.full((4, X_DIM), math.nan), progress=False),
+     r"train: x must hold finite values"),
+    ("fit val shape", lambda: train.fit(_model(), _data(), torch.zeros(3, 5, dtype=torch.long), progress=False),
+     r"val: x must be a tensor \[n, 16\]"),
+    ("fit model", lambda: train.fit("vae", _data(), progress=False), r"model must be a vae_teach VAE"),
+    ("fit beta str", lambda: train.fit(_model(), _data(), beta="1", progress=False), r"beta must be a finite"),
+    ("fit beta negative", lambda: train.fit(_model(), _data(), beta=-1.0, progress=False), r"beta must be"),
+    ("fit beta bool", lambda: train.fit(_model(), _data(), beta=True, progress=False), r"beta must be"),
+    ("recipe ema str", lambda: recipes.fit_averaged(_model(), _data(), ema="0.9", progress=False), r"ema must be"),
+    ("recipe weight_decay", lambda: recipes.fit_averaged(_model(), _data(), weight_decay=-1, progress=False),
+     r"weight_decay must be"),
+    ("rate_distortion n_samples 0", lambda: train.rate_distortion(_model(), _data(), n_samples=0),
+     r"n_samples must be an int >= 1, got 0"),
+    ("rate_distortion n_samples bool", lambda: train.rate_distortion(_model(), _data(), n_samples=True),
+     r"n_samples must be an int >= 1, got True"),
+    ("rate_distortion seed str", lambda: train.rate_distortion(_model(), _data(), seed="0"), r"seed must be an int"),
+    ("rate_distortion empty", lambda: train.rate_distortion(_model(), _data()[:0]), r"x: x must hold at least one"),
+    ("sweep shared instance", lambda: _sweep([0.5, 1.0], make_model=lambda: _SHARED),
+     r"make_model must return a fresh VAE on every call.*the same model"),
+    ("sweep not a VAE", lambda: _sweep([1.0], make_model=lambda: "vae"), r"make_model must return a fresh VAE"),
+    ("sweep late bad beta", lambda: _sweep([1.0, 2.0, -1.0]), r"betas\[2\] must be a finite number >= 0, got -1"),
+    ("sweep nan beta", lambda: _sweep([1.0, math.nan]), r"betas\[1\] must be a finite number"),
+    ("sweep str beta", lambda: _sweep([1.0, "2"]), r"betas\[1\] must be a finite number"),
+    ("sweep bool beta", lambda: _sweep([True]), r"betas\[0\] must be a finite number"),
+    ("sweep empty", lambda: _sweep([]), r"betas must be a non-empty list"),
+    ("sweep seed", lambda: _sweep([1.0], seed="0"), r"seed must be an int >= 0"),
+]
+
+
+@pytest.mark.parametrize("call,match", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_arguments_raise_value_errors_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_beta_sweep_checks_everything_before_training_anything():
+    made = []
+
+    def make_model():
+        made.append(1)
+        return _model()
+
+    with pytest.raises(ValueError, match=r"betas\[3\]"):
+        _sweep([1.0, 2.0, 4.0, math.inf], make_model=make_model)
+    assert made == []  # no model was even built
+    calls = []
+
+    def shared():
+        calls.append(1)
+        return _SHARED
+
+    before = _weights(_SHARED)
+    with pytest.raises(ValueError, match="the same model"):
+        _sweep([1.0, 2.0], make_model=shared)
+    assert len(calls) == 2 and all(torch.equal(v, before[k]) for k, v in _weights(_SHARED).items())  # untrained
+
+
+def test_rate_distortion_goes_through_the_loss():
+    """rate is the closed-form KL and distortion the mean of n_samples one-sample reconstruction terms."""
+    m, x = _model(), _data(30)
+    rate, dist = train.rate_distortion(m, x, n_samples=4, seed=2)
+    g = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        terms = [m.loss(x, generator=g) for _ in range(4)]
+    assert abs(rate - float(models.kl_per_dim(m, x).sum())) < 1e-5
+    assert abs(dist - sum(float(t.recon) for t in terms) / 4) < 1e-9
+
+
+def test_fit_takes_data_load_digits_pairs_and_old_recipe_names_still_import():
+    from vae_teach import data
+
+    pair = data.load_digits("val")
+    h = train.fit(models.VAE(64, 2, hidden=(8,), seed=0), pair, pair, epochs=1, progress=False)
+    assert len(h.val_loss) == 1
+    assert train.DIGITS_MODEL is recipes.DIGITS_MODEL and train.DIGITS_FIT is recipes.DIGITS_FIT
+    with pytest.raises(AttributeError, match="no_such_name"):
+        train.no_such_name  # noqa: B018

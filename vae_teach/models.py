@@ -17,19 +17,20 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Categorical, Independent, Normal
 
-from vae_teach import bounds
-from vae_teach._checks import count
+from vae_teach import _checks, bounds
+from vae_teach._checks import count, finite, real
 
 LIKELIHOODS = ("categorical", "bernoulli", "gaussian")
 
 
 class LossTerms(NamedTuple):
-    """Batch means in nats per image: total = recon + beta * kl; kl_per_dim is [z_dim]."""
+    """Batch means in nats per image: total = recon + beta * kl; kl_per_dim is [z_dim]; sigma is the mean σ_j."""
 
     total: torch.Tensor
     recon: torch.Tensor
     kl: torch.Tensor
     kl_per_dim: torch.Tensor
+    sigma: torch.Tensor
 
 
 def _mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -45,7 +46,11 @@ def _mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
 
 
 class VAE(nn.Module):
-    """MLP VAE: encode x [n, x_dim] -> q(z|x) over [n, z_dim]; decode z -> p(x|z) over [n, x_dim] (AEVB app. C)."""
+    """MLP VAE: encode x [n, x_dim] -> q(z|x) over [n, z_dim]; decode z -> p(x|z) over [n, x_dim] (AEVB app. C).
+
+    Taught in notebook 06 (§ 2, one training step by hand). The model's dtype (float32 by default; call
+    ``.double()`` for float64) is the dtype of every result: float inputs are cast to it.
+    """
 
     def __init__(
         self,
@@ -59,21 +64,10 @@ class VAE(nn.Module):
         seed: int | None = None,
     ):
         super().__init__()
-        count("x_dim", x_dim)
-        count("z_dim", z_dim)
-        hidden = tuple(hidden)
-        if not all(isinstance(h, int) and h >= 1 for h in hidden):
-            raise ValueError(f"hidden must be a tuple of positive ints, got {hidden!r}")
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-        if likelihood == "categorical" and (not isinstance(levels, int) or levels < 2):
-            raise ValueError(f"levels must be an int >= 2 for the categorical likelihood, got {levels!r}")
-        if likelihood == "gaussian" and sigma != "learned" and not (isinstance(sigma, int | float) and sigma > 0):
-            raise ValueError(f"sigma must be a positive float or 'learned', got {sigma!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        x_dim, z_dim, hidden, levels, sigma, dropout = _check_config(x_dim, z_dim, hidden, likelihood, levels,
+                                                                     sigma, dropout, seed)
         self.x_dim, self.z_dim, self.hidden = x_dim, z_dim, hidden
-        self.likelihood, self.levels, self.sigma, self.dropout = likelihood, int(levels), sigma, float(dropout)
+        self.likelihood, self.levels, self.sigma, self.dropout = likelihood, levels, sigma, dropout
         out = x_dim * levels if likelihood == "categorical" else x_dim
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
             if seed is not None:
@@ -91,24 +85,32 @@ class VAE(nn.Module):
             "levels": self.levels, "sigma": self.sigma, "dropout": self.dropout,
         }
 
-    # ---- input validation -------------------------------------------------------------------------------
-    def check_x(self, x) -> torch.Tensor:
-        """Validate x against the likelihood and return it in the dtype the model uses: [n, x_dim]."""
+    @property
+    def dtype(self) -> torch.dtype:
+        """The floating dtype of the weights (and of every float this model returns)."""
+        return self._level_values.dtype
+
+    # ---- input validation (the public edge) ---------------------------------------------------------------
+    def check_x(self, x, name: str = "x") -> torch.Tensor:
+        """Validate x against the likelihood and return it as the model reads it: [n, x_dim], n >= 1."""
         if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.x_dim:
             got = f"shape {list(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x must be a tensor [n, {self.x_dim}] ({self._x_form()}), got {got}")
+            raise ValueError(f"{name} must be a tensor [n, {self.x_dim}] ({self._x_form()}), got {got}")
+        if len(x) == 0:
+            raise ValueError(f"{name} must hold at least one row [n >= 1, {self.x_dim}], got an empty batch [0, "
+                             f"{self.x_dim}]")
         if self.likelihood == "categorical":
-            if x.is_floating_point() or x.dtype == torch.bool:
-                raise ValueError(f"x must be [n, {self.x_dim}] {self._x_form()}, got {x.dtype}")
-            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.levels):
+            if x.is_floating_point() or x.dtype == torch.bool or x.is_complex():
+                raise ValueError(f"{name} must be [n, {self.x_dim}] {self._x_form()}, got {x.dtype}")
+            if int(x.min()) < 0 or int(x.max()) >= self.levels:
                 raise ValueError(
-                    f"x must be [n, {self.x_dim}] {self._x_form()}, got levels {int(x.min())}..{int(x.max())}"
+                    f"{name} must be [n, {self.x_dim}] {self._x_form()}, got levels {int(x.min())}..{int(x.max())}"
                 )
             return x.long()
-        x = x.float()
-        if self.likelihood == "bernoulli" and x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
+        x = finite(name, x.to(self.dtype), f" ({self._x_form()})")
+        if self.likelihood == "bernoulli" and (float(x.min()) < 0 or float(x.max()) > 1):
             raise ValueError(
-                f"x must be [n, {self.x_dim}] {self._x_form()}, "
+                f"{name} must be [n, {self.x_dim}] {self._x_form()}, "
                 f"got values in {float(x.min()):.3g}..{float(x.max()):.3g}"
             )
         return x
@@ -118,24 +120,21 @@ class VAE(nn.Module):
         return {
             "categorical": f"integer grey levels in 0..{self.levels - 1}",
             "bernoulli": "floats in [0, 1]",
-            "gaussian": "floats",
+            "gaussian": "finite floats",
         }[self.likelihood]
 
     def _check_z(self, z) -> torch.Tensor:
-        """Validate latent codes z [n, z_dim]."""
-        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != self.z_dim:
-            got = f"shape {list(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
+        """Validate latent codes z [..., z_dim] and cast them to the model's dtype."""
+        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != self.z_dim or not z.is_floating_point():
+            got = f"shape {list(z.shape)} {z.dtype}" if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"z must be a float tensor [..., {self.z_dim}], got {got}")
-        return z.float()
+        return z.to(self.dtype)
 
     # ---- the two halves ---------------------------------------------------------------------------------
-    def _encoder_input(self, x: torch.Tensor) -> torch.Tensor:
-        """Float encoder input [n, x_dim]: grey levels are scaled to [0, 1]."""
-        return x / (self.levels - 1) if self.likelihood == "categorical" else x
-
     def _encode_params(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encoder outputs (mu, logvar), each [n, z_dim], for already-validated x."""
-        mu, logvar = self.encoder(self._encoder_input(x)).chunk(2, dim=-1)
+        """Encoder outputs (mu, logvar), each [n, z_dim], for validated x (grey levels are scaled to [0, 1])."""
+        inputs = (x / (self.levels - 1)).to(self.dtype) if self.likelihood == "categorical" else x
+        mu, logvar = self.encoder(inputs).chunk(2, dim=-1)
         return mu, logvar
 
     def encode(self, x: torch.Tensor) -> Independent:
@@ -143,74 +142,66 @@ class VAE(nn.Module):
         mu, logvar = self._encode_params(self.check_x(x))
         return Independent(Normal(mu, (0.5 * logvar).exp(), validate_args=False), 1, validate_args=False)
 
-    def _decode(self, z: torch.Tensor) -> Independent:
-        """p_theta(x|z) for trusted z [..., z_dim]: batch [...], event [x_dim]."""
-        out = self.decoder(z)
+    def decode(self, z: torch.Tensor) -> Independent:
+        """p_theta(x|z): z [..., z_dim] -> distribution over x, batch [...], event [x_dim] (AEVB appendix C)."""
+        out = self.decoder(self._check_z(z))
         if self.likelihood == "categorical":
-            logits = out.unflatten(-1, (self.x_dim, self.levels))
-            base = Categorical(logits=logits, validate_args=False)
+            base = Categorical(logits=out.unflatten(-1, (self.x_dim, self.levels)), validate_args=False)
         elif self.likelihood == "bernoulli":
             base = Bernoulli(logits=out, validate_args=False)
         else:
-            scale = self.log_sigma.exp() if self.sigma == "learned" else torch.tensor(float(self.sigma))
-            base = Normal(out, scale.expand_as(out), validate_args=False)
+            base = Normal(out, self._sigma_x().expand_as(out), validate_args=False)
         return Independent(base, 1, validate_args=False)
 
-    def decode(self, z: torch.Tensor) -> Independent:
-        """p_theta(x|z): z [..., z_dim] -> distribution over x, batch [...], event [x_dim] (AEVB appendix C)."""
-        return self._decode(self._check_z(z))
+    def _sigma_x(self) -> torch.Tensor:
+        """The Gaussian likelihood's pixel noise sigma_x (fixed, or learned as exp(log_sigma)): -> scalar."""
+        return self.log_sigma.exp() if self.sigma == "learned" else torch.tensor(float(self.sigma), dtype=self.dtype)
 
     def prior(self) -> Independent:
         """p(z) = N(0, I) over [z_dim]."""
-        zeros = torch.zeros(self.z_dim, device=self._level_values.device)
+        zeros = torch.zeros(self.z_dim, dtype=self.dtype, device=self._level_values.device)
         return Independent(Normal(zeros, torch.ones_like(zeros)), 1)
 
     # ---- objectives -------------------------------------------------------------------------------------
-    def _loss(self, x: torch.Tensor, beta: float = 1.0) -> LossTerms:
-        """Loss terms for trusted x: one reparameterised sample, analytic KL (estimator B, eq. 7, 10)."""
-        mu, logvar = self._encode_params(x)
-        return self._loss_given(x, mu, logvar, beta)
+    def loss(self, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None) -> LossTerms:
+        """Negative ELBO with beta on the KL, one z per image: x [n, x_dim] -> LossTerms of batch means (eq. 10).
 
-    def _loss_given(self, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float) -> LossTerms:
-        """Loss terms from encoder outputs mu, logvar [n, z_dim] (shared by training and evaluation)."""
-        z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
-        recon = -self._decode(z).log_prob(x)  # [n]
-        kl_dims = bounds.gaussian_kl(mu.unsqueeze(-1), logvar.unsqueeze(-1))  # [n, z_dim], appendix B
-        kl = kl_dims.sum(-1)
-        return LossTerms((recon + beta * kl).mean(), recon.mean(), kl.mean(), kl_dims.mean(0))
-
-    def loss(self, x: torch.Tensor, beta: float = 1.0) -> LossTerms:
-        """Negative ELBO with beta on the KL: x [n, x_dim] -> LossTerms of scalars + kl_per_dim [z_dim] (eq. 10).
-
-        Reduction: -log p(x|z) is summed over pixels and the KL over latent dims, then both are averaged over
-        the batch, so every term is in nats per image; total = recon + beta * kl, and at beta = 1 it equals
-        -ELBO for one z sample per image.
+        -log p(x|z) is summed over pixels and the KL over latent dims, then both are averaged over the batch,
+        so every term is in nats per image; at beta = 1, total is -ELBO (estimator B, eq. 7). ε comes from
+        `generator` (None: torch's global RNG). Taught in notebooks 04 (§ the loss) and 06 (§ 2).
         """
-        if not isinstance(beta, int | float) or not math.isfinite(beta) or beta < 0:
-            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-        return self._loss(self.check_x(x), float(beta))
+        x, beta = self.check_x(x), real("beta", beta, low=0)
+        mu, logvar = self._encode_params(x)  # q_phi(z|x) = N(μ, diag σ²), each [n, J]          (eq. 9)
+        sigma = (0.5 * logvar).exp()  # σ = exp(½ log σ²)
+        z = bounds.reparameterise(mu, sigma, generator)  # z = μ + σ ⊙ ε, ε ~ N(0, I)          (§2.4, eq. 10)
+        recon = -self.decode(z).log_prob(x)  # -log p_theta(x|z), one value per image [n]     (eq. 10)
+        kl_per_dim = bounds.gaussian_kl_per_dim(mu, logvar)  # KL(q(z_j|x) || N(0, 1)) [n, J]  (appendix B)
+        kl = kl_per_dim.sum(-1)  # KL(q_phi(z|x) || p(z)) [n]
+        total = recon + beta * kl  # -ELBO with beta on the KL [n]                            (eq. 10)
+        return LossTerms(total.mean(), recon.mean(), kl.mean(), kl_per_dim.mean(0), sigma.mean())
 
     def elbo(self, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
         """ELBO per image with analytic KL, averaged over n_samples z draws: x [n, x_dim] -> [n] nats (eq. 7)."""
         x = self.check_x(x)
         q = self.encode(x)
-        return bounds.elbo(x, q, self.prior(), self._decode, n_samples=n_samples, analytic_kl=True,
+        return bounds.elbo(x, q, self.prior(), self.decode, n_samples=n_samples, analytic_kl=True,
                            generator=generator)
 
     @torch.no_grad()
     def log_likelihood(
         self, x: torch.Tensor, k: int = 1000, generator: torch.Generator | None = None, max_elements: int = 2**24
     ) -> torch.Tensor:
-        """IWAE estimate of log p(x) with k importance samples, in row chunks: x [n, x_dim] -> [n] nats."""
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f"k must be an int >= 1, got {k!r}")
+        """IWAE estimate of log p(x) with k importance samples (bounds.iwae_bound): x [n, x_dim] -> [n] nats.
+
+        Rows go through in groups small enough that one likelihood call holds about max_elements numbers.
+        """
+        count("k", k)
+        count("max_elements", max_elements)
         x = self.check_x(x)
         per_row = min(k, bounds.CHUNK) * self.x_dim * (self.levels if self.likelihood == "categorical" else 1)
-        chunk = max(1, max_elements // per_row)
-        out = []
-        for xb in x.split(chunk):
-            out.append(bounds.iwae_bound(xb, self.encode(xb), self.prior(), self._decode, k, generator=generator))
-        return torch.cat(out)
+        rows = max(1, max_elements // per_row)
+        return torch.cat([bounds.iwae_bound(xb, self.encode(xb), self.prior(), self.decode, k, generator=generator)
+                          for xb in x.split(rows)])
 
     # ---- display helpers --------------------------------------------------------------------------------
     @torch.no_grad()
@@ -231,17 +222,16 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Ancestral samples z ~ N(0, I), x ~ p(x|z): -> [n, x_dim] (levels as int64, else float32)."""
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be an int >= 1, got {n!r}")
-        z = torch.randn(n, self.z_dim, generator=generator)
+        count("n", n)
+        z = torch.randn(n, self.z_dim, generator=generator, dtype=self.dtype)
         out = self.decoder(z)
         if self.likelihood == "categorical":
             probs = out.unflatten(-1, (self.x_dim, self.levels)).softmax(-1).reshape(-1, self.levels)
             return torch.multinomial(probs, 1, generator=generator).view(n, self.x_dim)
         if self.likelihood == "bernoulli":
-            return (torch.rand(out.shape, generator=generator) < out.sigmoid()).float()
+            return (torch.rand(out.shape, generator=generator, dtype=self.dtype) < out.sigmoid()).to(self.dtype)
         scale = self.log_sigma.exp() if self.sigma == "learned" else float(self.sigma)
-        return out + scale * torch.randn(out.shape, generator=generator)
+        return out + scale * torch.randn(out.shape, generator=generator, dtype=self.dtype)
 
 
 @contextlib.contextmanager
@@ -267,7 +257,7 @@ def encoder_stats(model: VAE, x: torch.Tensor, batch_size: int = 4096) -> tuple[
 def kl_per_dim(model: VAE, x: torch.Tensor) -> torch.Tensor:
     """Data-mean KL(q(z_j|x) || N(0, 1)) for each latent dim: x [n, x_dim] -> [z_dim] nats (appendix B)."""
     mu, logvar = encoder_stats(model, x)
-    return bounds.gaussian_kl(mu.unsqueeze(-1), logvar.unsqueeze(-1)).mean(0)
+    return bounds.gaussian_kl_per_dim(mu, logvar).mean(0)
 
 
 def unit_activity(model: VAE, x: torch.Tensor) -> torch.Tensor:
@@ -278,4 +268,26 @@ def unit_activity(model: VAE, x: torch.Tensor) -> torch.Tensor:
 
 def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
     """Number of latent dims with Cov_x(E_q[z_j]) > threshold (Burda et al. 2015, sec. 5.2): -> int."""
+    threshold = real("threshold", threshold, low=0)
     return int((unit_activity(model, x) > threshold).sum())
+
+
+def _check_config(x_dim, z_dim, hidden, likelihood, levels, sigma, dropout, seed) -> tuple:
+    """Validate VAE's constructor arguments: -> (x_dim, z_dim, hidden, levels, sigma, dropout) as stored."""
+    count("x_dim", x_dim)
+    count("z_dim", z_dim)
+    hidden = tuple(hidden) if isinstance(hidden, tuple | list) else hidden
+    if not isinstance(hidden, tuple) or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1
+                                                for h in hidden):
+        raise ValueError(f"hidden must be a tuple of positive ints, got {hidden!r}")
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+    if likelihood == "categorical" and (isinstance(levels, bool) or not isinstance(levels, int) or levels < 2):
+        raise ValueError(f"levels must be an int >= 2 for the categorical likelihood, got {levels!r}")
+    if likelihood == "gaussian" and sigma != "learned":
+        if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not 0 < sigma < math.inf:
+            raise ValueError(f"sigma must be a finite number > 0 or 'learned', got {sigma!r}")
+    dropout = real("dropout", dropout, low=0, high=1, high_open=True)
+    if seed is not None:
+        _checks.seed("seed", seed)
+    return x_dim, z_dim, hidden, int(levels), sigma, dropout

@@ -245,7 +245,8 @@ def _plain(text):
     return " ".join(text.split())
 
 
-MAIN_PATH_MINUTES_01_08 = 210
+# the issue's target is 3.5 h (210 min); 08's figure-4 rewrite added 5 min, so the honest sum is 215 until a later cut
+MAIN_PATH_MINUTES_01_08 = 215
 
 
 def _readme_rows():

@@ -1,4 +1,4 @@
-"""Encoder gradient samples (encoder_gradients.py; estimators.py is the old name) against exact gradients.
+"""Encoder gradient samples (encoder_gradients.py) against exact gradients.
 
 The exact gradient comes from a linear-Gaussian VAE with a closed-form E_q[log p(x|z)].
 """
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.distributions import Independent, Normal
 
-from vae_teach import encoder_gradients as estimators
+from vae_teach import encoder_gradients as eg
 
 
 class TinyVAE(nn.Module):
@@ -46,7 +46,7 @@ class TinyVAE(nn.Module):
 def setup():
     model = TinyVAE()
     x = torch.randn(8, 5, generator=torch.Generator().manual_seed(1))
-    params = estimators.encoder_params(model, x)
+    params = eg.encoder_params(model, x)
     exact = torch.cat([g.reshape(-1) for g in torch.autograd.grad(model.exact_recon(x), params)])
     return model, x, params, exact
 
@@ -59,7 +59,7 @@ def test_finds_only_encoder_params(setup):
 @pytest.mark.parametrize("method", ["reparam", "score"])
 def test_unbiased_against_exact_gradient(setup, method):
     model, x, params, exact = setup
-    g = estimators.encoder_grad_samples(model, x, 2000, method, generator=torch.Generator().manual_seed(2))
+    g = eg.encoder_grad_samples(model, x, 2000, method, generator=torch.Generator().manual_seed(2))
     assert g.shape == (2000, exact.numel())
     se = g.std(0) / math.sqrt(g.shape[0])
     assert ((g.mean(0) - exact).abs() <= 5 * se + 1e-4).all(), (g.mean(0) - exact, se)
@@ -68,42 +68,34 @@ def test_unbiased_against_exact_gradient(setup, method):
 def test_score_function_has_larger_variance(setup):
     model, x, _, _ = setup
     gen = torch.Generator().manual_seed(3)
-    v_rep = estimators.total_variance(estimators.encoder_grad_samples(model, x, 300, "reparam", generator=gen))
-    v_sco = estimators.total_variance(estimators.encoder_grad_samples(model, x, 300, "score", generator=gen))
+    v_rep = eg.total_variance(eg.encoder_grad_samples(model, x, 300, "reparam", generator=gen))
+    v_sco = eg.total_variance(eg.encoder_grad_samples(model, x, 300, "score", generator=gen))
     assert v_sco > 10 * v_rep
 
 
 def test_same_generator_seed_gives_same_estimates(setup):
     model, x, _, _ = setup
-    a = estimators.encoder_grad_samples(model, x, 5, "score", generator=torch.Generator().manual_seed(4))
-    b = estimators.encoder_grad_samples(model, x, 5, "score", generator=torch.Generator().manual_seed(4))
+    a = eg.encoder_grad_samples(model, x, 5, "score", generator=torch.Generator().manual_seed(4))
+    b = eg.encoder_grad_samples(model, x, 5, "score", generator=torch.Generator().manual_seed(4))
     assert torch.equal(a, b)
 
 
 def test_bad_inputs_raise_clear_errors(setup):
     model, x, _, _ = setup
     with pytest.raises(ValueError, match="method must be one of"):
-        estimators.encoder_grad_samples(model, x, 3, "pathwise")
+        eg.encoder_grad_samples(model, x, 3, "pathwise")
     with pytest.raises(ValueError, match="n must be an int >= 1"):
-        estimators.encoder_grad_samples(model, x, 0, "score")
+        eg.encoder_grad_samples(model, x, 0, "score")
     with pytest.raises(ValueError, match=r"x must be a tensor \[m, D\]"):
-        estimators.encoder_grad_samples(model, x[0], 3, "score")
+        eg.encoder_grad_samples(model, x[0], 3, "score")
     with pytest.raises(ValueError, match="chunk must be an int >= 1"):
-        estimators.encoder_grad_samples(model, x, 3, "score", chunk=0)
+        eg.encoder_grad_samples(model, x, 3, "score", chunk=0)
     with pytest.raises(ValueError, match="n >= 2"):
-        estimators.total_variance(torch.zeros(1, 4))
+        eg.total_variance(torch.zeros(1, 4))
     with pytest.raises(ValueError, match="n must be an int >= 1, got True"):
-        estimators.encoder_grad_samples(model, x, True, "score")
+        eg.encoder_grad_samples(model, x, True, "score")
     with pytest.raises(ValueError, match=r"samples must be \[n, P\]"):
-        estimators.total_variance([[1.0, 2.0], [3.0, 4.0]])
-
-
-def test_the_old_module_name_still_imports_the_same_functions():
-    from vae_teach import encoder_gradients
-    from vae_teach import estimators as old
-
-    for name in ("encoder_grad_samples", "encoder_params", "total_variance", "METHODS"):
-        assert getattr(old, name) is getattr(encoder_gradients, name)
+        eg.total_variance([[1.0, 2.0], [3.0, 4.0]])
 
 
 def test_a_real_vae_gives_the_same_gradient_as_autograd_through_its_loss():
@@ -112,8 +104,8 @@ def test_a_real_vae_gives_the_same_gradient_as_autograd_through_its_loss():
 
     m = models.VAE(6, 2, hidden=(8,), likelihood="gaussian", seed=0)
     x = torch.rand(4, 6, generator=torch.Generator().manual_seed(0))
-    params = estimators.encoder_params(m, x)
-    g = estimators.encoder_grad_samples(m, x, 1, "reparam", generator=torch.Generator().manual_seed(7), params=params)
+    params = eg.encoder_params(m, x)
+    g = eg.encoder_grad_samples(m, x, 1, "reparam", generator=torch.Generator().manual_seed(7), params=params)
     recon = m.loss(x, generator=torch.Generator().manual_seed(7)).recon
     want = torch.cat([p.reshape(-1) for p in torch.autograd.grad(-recon, params)])
     assert torch.allclose(g[0], want, atol=1e-5)
@@ -125,4 +117,4 @@ def test_a_model_whose_q_has_no_parameters_is_refused():
             return Independent(Normal(torch.zeros(x.shape[0], 2), torch.ones(x.shape[0], 2)), 1)
 
     with pytest.raises(ValueError, match="found no encoder parameters"):
-        estimators.encoder_grad_samples(Fixed(), torch.zeros(3, 5), 2, "score")
+        eg.encoder_grad_samples(Fixed(), torch.zeros(3, 5), 2, "score")

@@ -46,10 +46,11 @@ function toUint8(v) {
   return Math.floor(Math.fround(Math.fround(f * 255) + 0.5));
 }
 
+/** Draw 8-bit grey levels dark on light, as the course's gray_r figures do (level 255 = ink = black). */
 function greyImage(ctx, side, grey) {
   const img = ctx.createImageData(side, side);
   for (let p = 0; p < side * side; p++) {
-    const g = grey[p];
+    const g = 255 - grey[p];
     img.data[4 * p] = img.data[4 * p + 1] = img.data[4 * p + 2] = g;
     img.data[4 * p + 3] = 255;
   }

@@ -134,10 +134,10 @@ class TradeoffExplorer(Explorer):
             samples = model.decode_mean(z)
         scale = max(1, 40 // raster.image_side(model.x_dim))
         levels = getattr(model, "levels", None) if not show.is_floating_point() else None
-        out = {"recon": raster.png_bytes(plots.image_grid(torch.cat([raster.grey_unit(show, levels), recon]),
-                                                          ncol=self._n_show, scale=scale, pad=2)),
-               "samples": raster.png_bytes(plots.image_grid(samples, ncol=max(self.n_samples // 2, 1), scale=scale,
-                                                            pad=2))}
+        grids = {"recon": plots.image_grid(torch.cat([raster.grey_unit(show, levels), recon]), ncol=self._n_show,
+                                           scale=scale, pad=2),
+                 "samples": plots.image_grid(samples, ncol=max(self.n_samples // 2, 1), scale=scale, pad=2)}
+        out = {k: raster.png_bytes(255 - g) for k, g in grids.items()}  # dark ink on light, as gray_r figures
         fig = figs["scatter"]
         fig.clear()
         ax = fig.add_subplot()

@@ -11,3 +11,19 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def temp_files_denied(monkeypatch):
+    """Make creating any '*.tmp' file fail with EACCES, as in a folder the user cannot write (root can, so fake it)."""
+    import errno
+    import os
+
+    real_open = os.open
+
+    def deny(p, flags, *a, **k):
+        if str(p).endswith(".tmp"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(p))
+        return real_open(p, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", deny)

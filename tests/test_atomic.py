@@ -84,15 +84,7 @@ def test_missing_folder_names_the_path(tmp_path):
         atomic.write_text(tmp_path / "nope" / "a.txt", "x")
 
 
-def test_unwritable_folder_names_the_users_path_not_the_temp(tmp_path, monkeypatch):
-    real_open = os.open
-
-    def deny(p, flags, *a, **k):
-        if str(p).endswith(".tmp"):
-            raise PermissionError(errno.EACCES, "Permission denied", str(p))
-        return real_open(p, flags, *a, **k)
-
-    monkeypatch.setattr(os, "open", deny)
+def test_unwritable_folder_names_the_users_path_not_the_temp(tmp_path, temp_files_denied):
     with pytest.raises(PermissionError) as e:
         atomic.write_text(tmp_path / "a.txt", "x")
     assert str(tmp_path / "a.txt") in str(e.value) and ".tmp" not in str(e.value)

@@ -93,15 +93,7 @@ def test_bad_arguments(tmp_path, model, overwrite, match):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_folder_names_the_users_path(tmp_path, monkeypatch):
-    real_open = os.open
-
-    def deny(p, flags, *a, **k):
-        if str(p).endswith(".tmp"):
-            raise PermissionError(errno.EACCES, "Permission denied", str(p))
-        return real_open(p, flags, *a, **k)
-
-    monkeypatch.setattr(os, "open", deny)
+def test_unwritable_folder_names_the_users_path(tmp_path, temp_files_denied):
     target = tmp_path / "new.safetensors"
     with pytest.raises(PermissionError) as e:
         checkpoint.save(_model(), target)

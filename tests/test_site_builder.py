@@ -3,30 +3,16 @@ static versions of widget outputs (progress bars, explorer copies, other widgets
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from site_tools import load
 
 REPO = Path(__file__).resolve().parents[1]
-SITE_TOOLS = REPO / "tools" / "site"
 
-
-def _load(name: str):
-    """Import one of the builder's modules (tools/ is maintainer tooling, not an installed package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SITE_TOOLS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-cm = _load("course_map")
-so = _load("static_outputs")
+cm = load("course_map")
+so = load("static_outputs")
 
 
 def nb(*cells: tuple[str, str]) -> dict:
@@ -175,7 +161,7 @@ def test_links_to_package_source_point_to_the_source_pages():
 
 # ---- the output folder -----------------------------------------------------------------------------------
 def test_a_folder_the_builder_did_not_make_is_never_replaced(tmp_path):
-    build = _load("build")
+    build = load("build")
     mine = tmp_path / "site"
     mine.mkdir()
     (mine / "notes.txt").write_text("my own file")
@@ -187,7 +173,7 @@ def test_a_folder_the_builder_did_not_make_is_never_replaced(tmp_path):
 
 
 def test_a_previous_build_is_replaced_whole(tmp_path):
-    build = _load("build")
+    build = load("build")
     out = tmp_path / "site"
     out.mkdir()
     (out / build.MARKER).write_text("")
@@ -201,7 +187,7 @@ def test_a_previous_build_is_replaced_whole(tmp_path):
 
 
 def test_a_notebook_that_fails_stops_the_build_and_names_the_cell(tmp_path):
-    build = _load("build")
+    build = load("build")
     (tmp_path / "notebooks").mkdir()
     book = nb(("markdown", "# 00 · Does it run?\n\n**Time:** 1 min."), ("code", "1 / 0"))
     book["cells"][1].update(outputs=[], execution_count=None)

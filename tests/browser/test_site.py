@@ -14,14 +14,13 @@ import importlib.util
 import json
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from site_tools import load
 
 REPO = Path(__file__).resolve().parents[2]
-SITE_TOOLS = REPO / "tools" / "site"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 BAD_TEXT = ("Error displaying widget", "Error rendering output", "Loading widget", "VBox(", "HBox(",
             "Traceback (most recent call last)")
@@ -29,20 +28,11 @@ TQDM_AT_ZERO = re.compile(r"(?<![\d.])0/\d+\s*\[|\b0%\|")  # "0/40 [00:00<?" or 
 LOAD_TIMES: dict[str, float] = {}
 
 
-def _tool(name: str):
-    """Import one of the builder's modules from tools/site/ (maintainer tooling, not an installed package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SITE_TOOLS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _page_names() -> list[str]:
     """The site's pages in reading order (index first), as paths relative to the site root."""
-    pages = _tool("course_map").discover(REPO)
+    pages = load("course_map").discover(REPO)
     return ["index.html"] + [p.path.with_suffix(".html").as_posix() for p in pages]
 
 
@@ -70,7 +60,7 @@ def site(tmp_path_factory) -> Path:
         return path
     need_site_tools()
     out = tmp_path_factory.mktemp("site") / "site"
-    stats = _tool("build").build(out)
+    stats = load("build").build(out)
     print(f"site built in {stats['total_s']:.0f} s, {stats['size_mb']:.1f} MB")
     assert stats["size_mb"] <= 40, f"the site is {stats['size_mb']:.1f} MB, over the 40 MB budget"
     return out
@@ -180,7 +170,7 @@ def test_index_map_links_every_notebook_with_its_minutes(site, offline):
     """The index's table has one row per notebook: its number, its question (linked) and its minutes."""
     open_page(offline, site, "index.html")
     rows = offline.locator("article table tbody tr").all()
-    course = [p for p in _tool("course_map").discover(REPO) if p.number]
+    course = [p for p in load("course_map").discover(REPO) if p.number]
     assert len(rows) == len(course)
     for row, p in zip(rows, course, strict=True):
         cells = [c.inner_text().strip() for c in row.locator("td").all()]
@@ -206,15 +196,20 @@ SNAPSHOT_JS = """(el) => {
 }"""
 
 
+def explorer_copies(pg, site: Path, names: list[str], selector: str):
+    """Open each page and yield (page name, label, locator) for every element matching selector on it."""
+    for name in names:
+        open_page(pg, site, name)
+        boxes = pg.locator(selector)
+        for i in range(boxes.count()):
+            box = boxes.nth(i)
+            yield name, f"{name} #{i} {box.get_attribute('data-explorer')}", box
+
+
 def poke_explorers(pg, site: Path, names: list[str]) -> tuple[list[str], list[str]]:
     """Press ArrowRight on the first slider of every [data-explorer] element; -> (answered, silent) labels."""
     answered, silent = [], []
-    for name in names:
-        open_page(pg, site, name)
-        boxes = pg.locator("[data-explorer]")
-        for i in range(boxes.count()):
-            box = boxes.nth(i)
-            label = f"{name} #{i} {box.get_attribute('data-explorer')}"
+    for name, label, box in explorer_copies(pg, site, names, "[data-explorer]"):
             box.scroll_into_view_if_needed()
             pg.wait_for_timeout(100)  # first draw
             fit = box.evaluate("e => [e.scrollWidth, (e.closest('.output') || e.parentElement).clientWidth]")
@@ -227,7 +222,7 @@ def poke_explorers(pg, site: Path, names: list[str]) -> tuple[list[str], list[st
             while box.evaluate(SNAPSHOT_JS) == before and time.monotonic() - t0 < 3:
                 pg.wait_for_timeout(50)
             (answered if box.evaluate(SNAPSHOT_JS) != before else silent).append(label)
-        assert not pg.errors, f"{name}: " + "\n".join(pg.errors[:10])
+            assert not pg.errors, f"{name}: " + "\n".join(pg.errors[:10])
     return answered, silent
 
 
@@ -244,12 +239,7 @@ def test_explorer_copies_give_the_values_python_recorded_at_build_time(site, off
     """Every explorer copy that carries Python's expected values (data-expected: control, key, values, atol) shows
     exactly those values after that key press: the page's maths agrees with the kernel's, with no kernel."""
     checked = []
-    for name in PAGES:
-        open_page(offline, site, name)
-        boxes = offline.locator("[data-explorer][data-expected]")
-        for i in range(boxes.count()):
-            box = boxes.nth(i)
-            label = f"{name} #{i} {box.get_attribute('data-explorer')}"
+    for _, label, box in explorer_copies(offline, site, PAGES, "[data-explorer][data-expected]"):
             expected = json.loads(box.get_attribute("data-expected"))
             root = box.locator(".vae-explorer")
             box.scroll_into_view_if_needed()
@@ -318,7 +308,7 @@ def mini_site(tmp_path_factory) -> Path:
         (repo / "notebooks").mkdir(exist_ok=True)
         nbformat.write(nb, repo / "notebooks" / f"{name}.ipynb")
     out = repo / "site"
-    _tool("build").build(out, repo=repo)
+    load("build").build(out, repo=repo)
     return out
 
 

@@ -3,7 +3,7 @@
 A docstring carries ``Taught in 03 §2.``, ``Taught in 04 Going deeper D2.``, ``Exercise in 04 Try it.`` or, for
 package plumbing, ``Used by <caller>; not called from a notebook.``. Every ``NN §M``, ``NN Going deeper Dk`` and
 ``NN Try it`` written anywhere in a docstring must be a heading of notebook NN, and a taught name must appear in
-that notebook's code, so renumbering a notebook or moving a cell breaks this test instead of the link.
+a code cell under that heading, so renumbering a notebook or moving a cell breaks this test instead of the link.
 """
 
 import ast
@@ -81,29 +81,38 @@ def _aliases():
 
 
 def _notebook_index():
-    """{NN: dict(sections, deeper_labels, deeper_titles, try_it, code)} from the notebooks' headings and code cells."""
+    """{NN: dict(sections, deeper_labels, deeper_titles, try_it, code, code_in)} from headings and code cells.
+
+    code_in maps a place ('§3', 'Going deeper D2', 'Going deeper <title>', 'Try it') to the code under it.
+    """
     index = {}
     for path in NOTEBOOKS:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        entry = dict(sections=set(), deeper_labels=set(), deeper_titles=[], try_it=False, code=[])
-        in_deeper = False
+        entry = dict(sections=set(), deeper_labels=set(), deeper_titles=[], try_it=False, code=[], code_in={})
+        in_deeper, place = False, None
         for cell in cells:
             src = "".join(cell["source"])
             if cell["cell_type"] == "code":
                 entry["code"].append(src)
+                if place:
+                    entry["code_in"][place] = entry["code_in"].get(place, "") + "\n" + src
                 continue
             for line in src.splitlines():
                 if line.startswith("## "):
                     title = line[3:].strip()
-                    in_deeper = title.startswith("Going deeper")
-                    entry["try_it"] |= title.startswith("Try it")
+                    in_deeper, place = title.startswith("Going deeper"), None
+                    if title.startswith("Try it"):
+                        entry["try_it"], place = True, "Try it"
                     if m := re.match(r"(\d+) · ", title):
                         entry["sections"].add(m.group(1))
+                        place = f"§{m.group(1)}"
                 elif line.startswith("### ") and in_deeper:
                     title = line[4:].strip()
                     entry["deeper_titles"].append(title)
+                    place = f"Going deeper {title}"
                     if m := re.match(r"(D\d+|[A-Z]) · ", title):
                         entry["deeper_labels"].add(m.group(1))
+                        place = f"Going deeper {m.group(1)}"
         entry["code"] = "\n".join(entry["code"])
         index[path.name[:2]] = entry
     return index
@@ -146,6 +155,13 @@ def _called_from(module, qualname):
     return [nn for nn, entry in NB.items() if pattern.search(entry["code"])]
 
 
+def _places(refs):
+    """[(NN, place)] for each reference in a 'Taught in …' line, with place a key of code_in (or its start)."""
+    out = [(nn, f"§{sec}") for nn, sec in SECTION.findall(refs)]
+    out += [(nn, f"Going deeper {label or title}") for nn, label, title in DEEPER.findall(refs)]
+    return out + [(nn, "Try it") for nn in TRY_IT.findall(refs)]
+
+
 def problems(module, qualname, kind, doc):
     """What is wrong with one docstring's lesson link (an empty list when nothing is)."""
     where = f"{module}.{qualname}"
@@ -155,9 +171,12 @@ def problems(module, qualname, kind, doc):
                 f"and no '{NOT_CALLED}' note"]
     out = [f"{where}: docstring refers to {bad}" for bad in _missing_headings(doc)]
     for _, refs in taught:
-        for nn in sorted(set(re.findall(r"\b(\d\d) (?:§|Going deeper|Try it)", refs))):
-            if nn in NB and not _used_in(NB[nn]["code"], qualname, kind):
-                out.append(f"{where}: docstring says it is taught in notebook {nn}, but {nn}'s code never uses it")
+        for nn, place in _places(refs):
+            code = "\n".join(c for p, c in NB.get(nn, {}).get("code_in", {}).items()
+                             if p == place or p.startswith((place + " ", place + ":")))
+            if nn in NB and not _used_in(code, qualname, kind):
+                out.append(f"{where}: docstring says it is taught in {nn} {place}, but no code cell there uses it "
+                           "(did the section move or get renumbered?)")
     if NOT_CALLED in doc and kind == "def" and (nbs := _called_from(module, qualname)):
         out.append(f"{where}: docstring says '{NOT_CALLED}', but notebook(s) {', '.join(nbs)} call it; "
                    "write 'Taught in NN §M.' instead")
@@ -187,6 +206,6 @@ def test_the_checker_catches_broken_links():
     assert problems("vae_teach.m", "f", "def", "Summary.")[0].endswith("note")
     assert "no heading '## 99 ·" in problems("vae_teach.m", "f", "def", f"S.\n\nTaught in {nn} §99.")[0]
     assert "'### D99 ·" in problems("vae_teach.m", "f", "def", f"S.\n\nTaught in {nn} Going deeper D99.")[0]
-    assert any("never uses it" in p for p in problems("vae_teach.m", "no_such_name_xyz", "def",
-                                                        f"S.\n\nTaught in {nn} §1."))
+    assert any("no code cell there uses it" in p for p in problems("vae_teach.m", "no_such_name_xyz", "def",
+                                                                     f"S.\n\nTaught in {nn} §1."))
     assert any("call it" in p for p in problems("vae_teach.train", "fit", "def", f"S.\n\nUsed by x; {NOT_CALLED}."))

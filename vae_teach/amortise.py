@@ -83,7 +83,7 @@ class Encoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """[n, d] -> mu [n, k], std [n, k] (std = exp of the log-std output).
 
-        Called by amortise.fit_encoder through the module call; not called from a notebook.
+        Called as enc(xb) inside amortise.fit_encoder (02 §5); not called from a notebook.
         """
         out = self.net(x)
         return out[:, : self.k], out[:, self.k :].exp()

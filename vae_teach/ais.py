@@ -21,20 +21,29 @@ from vae_teach.hmc import HMC
 
 
 class Estimate(NamedTuple):
-    """log p(x) estimates [n] and their standard errors [n] (delta method over the chains' weights), in nats."""
+    """log p(x) estimates [n] and their standard errors [n] (delta method over the chains' weights), in nats.
+
+    Returned by ais.ais_log_marginal (09 Going deeper D1); not called from a notebook.
+    """
 
     log_px: torch.Tensor
     se: torch.Tensor
 
 
 def schedule(n_temps: int) -> torch.Tensor:
-    """Inverse temperatures 0 = b_0 < ... < b_T = 1, dense near 0 (a sigmoid schedule): -> [n_temps + 1]."""
+    """Inverse temperatures 0 = b_0 < ... < b_T = 1, dense near 0 (a sigmoid schedule): -> [n_temps + 1].
+
+    Used by ais.ais_log_marginal; not called from a notebook.
+    """
     t = torch.linspace(-4.0, 4.0, n_temps + 1, dtype=torch.float64).sigmoid()
     return (t - t[0]) / (t[-1] - t[0])
 
 
 def log_mean_exp(log_w: torch.Tensor) -> Estimate:
-    """log (1/K) sum_k w_k over the last dim, with the delta-method standard error sd(w) / (mean(w) sqrt K): [n, K]."""
+    """log (1/K) sum_k w_k over the last dim, with the delta-method standard error sd(w) / (mean(w) sqrt K): [n, K].
+
+    Used by ais.ais_log_marginal; not called from a notebook.
+    """
     k = log_w.shape[-1]
     log_px = torch.logsumexp(log_w, -1) - math.log(k)
     w = (log_w - log_px[..., None]).exp()      # weights divided by their mean
@@ -51,7 +60,10 @@ def ais_log_marginal(
     n_leapfrog: int = 2,
     generator: torch.Generator | None = None,
 ) -> Estimate:
-    """AIS estimate of log p(x) with n_chains chains per row: x [n, D], prior over [J] -> Estimate of [n] nats."""
+    """AIS estimate of log p(x) with n_chains chains per row: x [n, D], prior over [J] -> Estimate of [n] nats.
+
+    Taught in 09 Going deeper D1.
+    """
     count("n_chains", n_chains)
     count("n_temps", n_temps)
     n, j = x.shape[0], prior.event_shape[0]

@@ -21,7 +21,10 @@ from vae_teach import bounds, toy
 
 @dataclass(frozen=True)
 class QFit:
-    """How one way of getting q did: mean gap (nats), its cost, and the fitted q on the evaluation x."""
+    """How one way of getting q did: mean gap (nats), its cost, and the fitted q on the evaluation x.
+
+    Returned by amortise.fit_per_x and amortise.fit_encoder (02 §5); not called from a notebook.
+    """
 
     method: str  # "per-x" or "encoder"
     gap: float  # mean KL(q(z|x) || p(z|x)) over the evaluation x, nats
@@ -34,7 +37,10 @@ class QFit:
 
 
 def diag_gaussian(mu: torch.Tensor, std: torch.Tensor) -> Independent:
-    """q(z|x) = N(mu, diag(std²)), batch [n], event [k]: [n, k], [n, k] -> distribution (AEVB eq. 9)."""
+    """q(z|x) = N(mu, diag(std²)), batch [n], event [k]: [n, k], [n, k] -> distribution (AEVB eq. 9).
+
+    Used by tests/test_amortise.py to build q for exact_gap; not called from a notebook.
+    """
     check.same_shape("mu and std", check.tensor("mu", mu, ("n", "k"), kind="float"),
                      check.in_range("std", check.tensor("std", std, ("n", "k"), kind="float"), 0, math.inf,
                                     "standard deviations", open_=True))
@@ -42,7 +48,10 @@ def diag_gaussian(mu: torch.Tensor, std: torch.Tensor) -> Independent:
 
 
 def exact_gap(model, x: torch.Tensor, mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag std²) ‖ p(z|x)) = log p(x) − ELBO, exact (linear-Gaussian): [n, d] -> [n] nats."""
+    """KL(N(mu, diag std²) ‖ p(z|x)) = log p(x) − ELBO, exact (linear-Gaussian): [n, d] -> [n] nats.
+
+    Used by tests/test_amortise.py as the oracle for the gaps of 02 §5; not called from a notebook.
+    """
     x = _check_x(model, x)
     if not (isinstance(mu, torch.Tensor) and isinstance(std, torch.Tensor)) or (
             mu.shape != (x.shape[0], model.k) or std.shape != mu.shape):
@@ -60,7 +69,10 @@ def _gap(model, x, mu, std) -> torch.Tensor:
 
 
 class Encoder(nn.Module):
-    """A small MLP x -> (mu, std) of a diagonal Gaussian q(z|x): [n, d] -> ([n, k], [n, k]) (AEVB C.2)."""
+    """A small MLP x -> (mu, std) of a diagonal Gaussian q(z|x): [n, d] -> ([n, k], [n, k]) (AEVB C.2).
+
+    Built by amortise.fit_encoder (02 §5); not called from a notebook.
+    """
 
     def __init__(self, d: int, k: int, hidden: int = 32):
         super().__init__()
@@ -69,14 +81,20 @@ class Encoder(nn.Module):
         self.k = k
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """[n, d] -> mu [n, k], std [n, k] (std = exp of the log-std output)."""
+        """[n, d] -> mu [n, k], std [n, k] (std = exp of the log-std output).
+
+        Called as enc(xb) inside amortise.fit_encoder (02 §5); not called from a notebook.
+        """
         out = self.net(x)
         return out[:, : self.k], out[:, self.k :].exp()
 
 
 def fit_per_x(model, x: torch.Tensor, steps: int = 300, lr: float = 0.1, seed: int = 0,
               record_every: int = 0) -> QFit:
-    """Fit one Gaussian q per row of x by Adam on its own (mu, log std): [n, d] -> QFit (gap over these x)."""
+    """Fit one Gaussian q per row of x by Adam on its own (mu, log std): [n, d] -> QFit (gap over these x).
+
+    Taught in 02 §5.
+    """
     x = _check_x(model, x)
     _check_steps(steps, lr, seed, record_every)
     gen = torch.Generator().manual_seed(seed)
@@ -101,7 +119,10 @@ def fit_per_x(model, x: torch.Tensor, steps: int = 300, lr: float = 0.1, seed: i
 def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1500, batch: int = 100,
                 hidden: int = 32, lr: float = 0.02, seed: int = 0,
                 record_every: int = 0) -> tuple[Encoder, QFit]:
-    """Train one encoder on x drawn from the model, then q for new x_eval in one pass: -> (Encoder, QFit)."""
+    """Train one encoder on x drawn from the model, then q for new x_eval in one pass: -> (Encoder, QFit).
+
+    Taught in 02 §5.
+    """
     x_eval = _check_x(model, x_eval, "x_eval")
     _check_steps(steps, lr, seed, record_every)
     check.count("hidden", hidden)
@@ -135,7 +156,10 @@ def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1
 
 
 def best_diagonal_gap(model, x: torch.Tensor) -> float:
-    """Least mean KL(q ‖ p(z|x)) over diagonal Gaussian q (posterior mean, var 1/diag(Λ)): [n, d] -> nats."""
+    """Least mean KL(q ‖ p(z|x)) over diagonal Gaussian q (posterior mean, var 1/diag(Λ)): [n, d] -> nats.
+
+    Taught in 02 §5.
+    """
     x = _check_x(model, x)
     post = model.posterior(x)
     precision_diag = torch.diagonal(post.precision_matrix, dim1=-2, dim2=-1)

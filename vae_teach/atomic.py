@@ -15,7 +15,10 @@ from pathlib import Path
 
 
 def target(path: str | os.PathLike) -> Path:
-    """The file a write to `path` lands in: `path` itself, or the end of its symlink chain (links are kept)."""
+    """The file a write to `path` lands in: `path` itself, or the end of its symlink chain (links are kept).
+
+    Used by atomic.ensure_folder and atomic.write_bytes; not called from a notebook.
+    """
     if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
         raise ValueError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
     text = os.fspath(path)
@@ -64,7 +67,10 @@ def _named(e: OSError, shown: str) -> OSError:
 
 
 def ensure_folder(path: str | os.PathLike, create: bool = False) -> None:
-    """Check (or, with `create`, make) the folder a write to `path` goes into; errors name `path` and the folder."""
+    """Check (or, with `create`, make) the folder a write to `path` goes into; errors name `path` and the folder.
+
+    Used by atomic.write_bytes, checkpoint.save; not called from a notebook.
+    """
     dest, shown = target(path), os.fspath(path)
     folder = dest.parent
     existing = next(p for p in (folder, *folder.parents) if os.path.lexists(p) or p == p.parent)
@@ -81,7 +87,10 @@ def ensure_folder(path: str | os.PathLike, create: bool = False) -> None:
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` atomically (temp beside it, fsync, rename), keeping the normal mode: -> the path."""
+    """Write `data` to `path` atomically (temp beside it, fsync, rename), keeping the normal mode: -> the path.
+
+    Used by atomic.write_text, checkpoint.save; not called from a notebook.
+    """
     dest = target(path)
     shown = os.fspath(path)
     ensure_folder(path)
@@ -114,7 +123,10 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    """Write `text` to `path` atomically in `encoding` (UTF-8 by default): -> the path."""
+    """Write `text` to `path` atomically in `encoding` (UTF-8 by default): -> the path.
+
+    Used by tools/nbstrip.py and benchmarks/_results.py; not called from a notebook.
+    """
     return write_bytes(path, text.encode(encoding))
 
 

@@ -30,13 +30,18 @@ def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu_j, exp(logvar_j)) || N(0, 1)) for each dim j: [..., J] -> [..., J] nats (AEVB appendix B).
 
     Used inside VAE.loss on every step, so it checks only shapes: NaN in gives NaN out (fit reports it).
+
+    Used by models.VAE.loss (06 §2) and models.kl_per_dim (06 §6); not called from a notebook.
     """
     kl_inputs(mu, logvar)
     return 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag(exp(logvar))) || N(0, I)) summed over the last dim: [..., J] -> [...] (AEVB app. B)."""
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) summed over the last dim: [..., J] -> [...] (AEVB app. B).
+
+    Taught in 04 §2; first used in 00 §1.
+    """
     kl_inputs(mu, logvar, finite_values=True)
     return gaussian_kl_per_dim(mu, logvar).sum(-1)
 
@@ -51,7 +56,10 @@ def _as_mvn(d: D.Distribution) -> D.Distribution:
 
 
 def kl(q: D.Distribution, prior: D.Distribution) -> torch.Tensor | None:
-    """Closed-form KL(q || prior) from torch.distributions, or None if none is registered: -> [n]."""
+    """Closed-form KL(q || prior) from torch.distributions, or None if none is registered: -> [n].
+
+    Taught in 03 §2.
+    """
     try:
         return D.kl_divergence(q, prior)
     except NotImplementedError:
@@ -65,14 +73,20 @@ def kl(q: D.Distribution, prior: D.Distribution) -> torch.Tensor | None:
 # ---- reparameterised sampling ---------------------------------------------------------------------------
 def reparameterise(mu: torch.Tensor, sigma: torch.Tensor, generator: torch.Generator | None = None,
                    n_samples: int | None = None) -> torch.Tensor:
-    """z = mu + sigma ⊙ eps, eps ~ N(0, I) from generator: [..., J] -> [..., J], or [n_samples, ..., J] (§2.4)."""
+    """z = mu + sigma ⊙ eps, eps ~ N(0, I) from generator: [..., J] -> [..., J], or [n_samples, ..., J] (§2.4).
+
+    Used by models.VAE.loss (06 §2) and bounds.rsample; not called from a notebook.
+    """
     shape = mu.shape if n_samples is None else (n_samples, *mu.shape)
     eps = torch.randn(shape, generator=generator, dtype=mu.dtype, device=mu.device)
     return mu + sigma * eps
 
 
 def rsample(q: D.Distribution, s: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """s reparameterised draws z = g(eps, x) from a Gaussian q: -> [s, *batch, *event] (AEVB eq. 4, §2.4)."""
+    """s reparameterised draws z = g(eps, x) from a Gaussian q: -> [s, *batch, *event] (AEVB eq. 4, §2.4).
+
+    Used by bounds.elbo_samples (04 §1) and evidence.naive_mc_log_evidence (01 §4); not called from a notebook.
+    """
     if isinstance(q, D.MultivariateNormal):  # z = mu + L eps, with L the Cholesky factor of the covariance
         eps = torch.randn((s, *q.batch_shape, *q.event_shape), generator=generator, dtype=q.loc.dtype,
                           device=q.loc.device)
@@ -122,7 +136,10 @@ def elbo_samples(
     analytic_kl: bool = True,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Single-sample ELBO estimates, A (eq. 6) or B (eq. 7), one per draw z ~ q: -> [n_samples, n]."""
+    """Single-sample ELBO estimates, A (eq. 6) or B (eq. 7), one per draw z ~ q: -> [n_samples, n].
+
+    Taught in 04 §1.
+    """
     bound_inputs(x, q, prior, likelihood)
     count("n_samples", n_samples)
     kl_qp = kl(q, prior) if analytic_kl else None  # estimator B needs a closed-form KL
@@ -141,7 +158,10 @@ def elbo(
     analytic_kl: bool = True,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """ELBO per row, averaged over n_samples draws: [n, ...] -> [n]; A = eq. 6, B = eq. 7 (analytic_kl)."""
+    """ELBO per row, averaged over n_samples draws: [n, ...] -> [n]; A = eq. 6, B = eq. 7 (analytic_kl).
+
+    Taught in 03 §2.
+    """
     return elbo_samples(x, q, prior, likelihood, n_samples, analytic_kl, generator).mean(0)
 
 
@@ -153,7 +173,10 @@ def iwae_bound(
     k: int,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """IWAE bound log (1/k) sum_i p(x, z_i) / q(z_i), z_i ~ q: [n, ...] -> [n] (Burda et al. 2015, eq. 8)."""
+    """IWAE bound log (1/k) sum_i p(x, z_i) / q(z_i), z_i ~ q: [n, ...] -> [n] (Burda et al. 2015, eq. 8).
+
+    Taught in 03 Going deeper D.
+    """
     bound_inputs(x, q, prior, likelihood)
     count("k", k)
     log_w = _in_chunks(lambda s: _estimates(x, q, prior, likelihood, s, None, generator), k, len(x))  # A's log w

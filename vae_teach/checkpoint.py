@@ -22,7 +22,10 @@ FORMAT = "vae_teach.VAE/1"
 
 
 def tensors_sha256(state: dict[str, torch.Tensor]) -> str:
-    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order: {name: tensor} -> hex digest."""
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order: {name: tensor} -> hex digest.
+
+    Used by checkpoint.save and checkpoint.load; not called from a notebook.
+    """
     h = hashlib.sha256()
     for name in sorted(state):
         t = state[name].detach().contiguous().cpu()
@@ -54,7 +57,10 @@ def _recipe_json(recipe: dict | None) -> str | None:
 
 
 def save(model: VAE, path: str | Path, overwrite: bool = False, recipe: dict | None = None) -> Path:
-    """Write weights (safetensors) with the config, a checksum and the optional training recipe, atomically."""
+    """Write weights (safetensors) with the config, a checksum and the optional training recipe, atomically.
+
+    Used by checkpoint.load_or_train (apps/explore.ipynb); not called from a notebook.
+    """
     from safetensors.torch import save as to_bytes
 
     if not isinstance(model, VAE):
@@ -93,7 +99,10 @@ def _read(path: Path) -> tuple[dict, dict]:
 
 
 def load(path: str | Path) -> VAE:
-    """Rebuild a VAE saved by `save` (no unpickling): path -> model in eval mode; clear errors for bad files."""
+    """Rebuild a VAE saved by `save` (no unpickling): path -> model in eval mode; clear errors for bad files.
+
+    Used by checkpoint.load_or_train (apps/explore.ipynb); not called from a notebook.
+    """
     return _load(path)[0]
 
 
@@ -131,7 +140,10 @@ def _load(path: str | Path) -> tuple[VAE, dict]:
 
 def load_or_train(path: str | Path, train: Callable[[], VAE], recipe: dict | None = None,
                   log: Callable[[str], None] = print) -> VAE:
-    """The model saved at `path` if it loads cleanly and was made by the same `recipe`, else train() saved there."""
+    """The model saved at `path` if it loads cleanly and was made by the same `recipe`, else train() saved there.
+
+    Used by apps/explore.ipynb; not called from a notebook.
+    """
     if isinstance(train, torch.nn.Module) or not callable(train):
         raise ValueError(f"train must be a function that returns a trained VAE, got {type(train).__name__}")
     want = _recipe_json(recipe)

@@ -22,7 +22,10 @@ ALGORITHMS = ("aevb", "wake-sleep", "mcem")
 
 
 class Curve(NamedTuple):
-    """Bounds recorded during training: seen [T] training samples evaluated, then per-point nats [T] each."""
+    """Bounds recorded during training: seen [T] training samples evaluated, then per-point nats [T] each.
+
+    Returned by compare.train (09 §3) and read by compare.figure2 (09 §2); not called from a notebook.
+    """
 
     seen: list[int]
     train: list[float]
@@ -51,7 +54,10 @@ def _stepper(algorithm: str, model: VAE, x: torch.Tensor, lr: float,
 def train(algorithm: str, model: VAE, x: torch.Tensor, n_seen: int, batch_size: int = 100, lr: float = 3e-3,
           seed: int = 0, every: int | None = None,
           evaluate: Callable[[VAE], tuple[float, float]] | None = None) -> Curve:
-    """Train model by algorithm on x [N, D] until n_seen samples are evaluated; call evaluate every `every` samples."""
+    """Train model by algorithm on x [N, D] until n_seen samples are evaluated; call evaluate every `every` samples.
+
+    Taught in 09 §3.
+    """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     x = model.check_x(x)
@@ -77,7 +83,10 @@ def train(algorithm: str, model: VAE, x: torch.Tensor, n_seen: int, batch_size: 
 
 
 def elbo_evaluator(x_train: torch.Tensor, x_test: torch.Tensor, seed: int = 0) -> Callable[[VAE], tuple[float, float]]:
-    """evaluate(model) -> (mean ELBO on x_train, on x_test) in nats per point, one z per point (eq. 7)."""
+    """evaluate(model) -> (mean ELBO on x_train, on x_test) in nats per point, one z per point (eq. 7).
+
+    Used by compare.figure2 (09 §2); not called from a notebook.
+    """
     def evaluate(model: VAE) -> tuple[float, float]:
         gen = torch.Generator().manual_seed(seed)
         with torch.no_grad(), eval_mode(model):
@@ -87,14 +96,20 @@ def elbo_evaluator(x_train: torch.Tensor, x_test: torch.Tensor, seed: int = 0) -
 
 def log_marginal(model: VAE, x: torch.Tensor, n_chains: int = 8, n_temps: int = 100,
                  seed: int = 0) -> ais.Estimate:
-    """AIS estimate of log p_theta(x) for any of the three models: x [n, D] -> Estimate of [n] nats."""
+    """AIS estimate of log p_theta(x) for any of the three models: x [n, D] -> Estimate of [n] nats.
+
+    Used by compare.figure3 (09 §4); not called from a notebook.
+    """
     gen = torch.Generator().manual_seed(seed)
     with eval_mode(model):
         return ais.ais_log_marginal(model.check_x(x), model.prior(), model.decode, n_chains, n_temps, generator=gen)
 
 
 def iwae(model: VAE, x: torch.Tensor, n_samples: int = 1000, seed: int = 0) -> torch.Tensor:
-    """IWAE bound ℒ_S with the model's own encoder, S = n_samples: x [n, D] -> [n] nats (Burda et al. 2015)."""
+    """IWAE bound ℒ_S with the model's own encoder, S = n_samples: x [n, D] -> [n] nats (Burda et al. 2015).
+
+    Used by compare.figure3 (09 §4); not called from a notebook.
+    """
     with eval_mode(model):
         return model.log_likelihood(x, n_samples, generator=torch.Generator().manual_seed(seed))
 
@@ -104,7 +119,10 @@ HIDDEN = (128,)   # one hidden layer, as in the paper's §5 (500 units for MNIST
 
 def figure2(x_train: torch.Tensor, x_test: torch.Tensor, z_dims=(2, 5, 10, 20), n_seen: int = 20_000,
             every: int = 2_000, seed: int = 0) -> dict[int, dict[str, Curve]]:
-    """Paper Figure 2: the ELBO on train and test during training, AEVB against wake-sleep, for each J in z_dims."""
+    """Paper Figure 2: the ELBO on train and test during training, AEVB against wake-sleep, for each J in z_dims.
+
+    Taught in 09 §2.
+    """
     evaluate = elbo_evaluator(x_train, x_test, seed)
     return {j: {alg: train(alg, VAE(x_train.shape[1], j, hidden=HIDDEN, seed=seed), x_train, n_seen, seed=seed,
                            every=every, evaluate=evaluate)
@@ -113,7 +131,10 @@ def figure2(x_train: torch.Tensor, x_test: torch.Tensor, z_dims=(2, 5, 10, 20), 
 
 
 class Fig3Row(NamedTuple):
-    """One model of Figure 3: AIS log p(x) (mean ± se over points) on train and test, and IWAE where q exists."""
+    """One model of Figure 3: AIS log p(x) (mean ± se over points) on train and test, and IWAE where q exists.
+
+    Returned by compare.figure3 (09 §4); not called from a notebook.
+    """
 
     algorithm: str
     n_train: int
@@ -132,6 +153,8 @@ def figure3(x_train: torch.Tensor, x_test: torch.Tensor, n_trains=(100, 1000), z
 
     Every algorithm sees n_seen training samples; the row "aevb ×{aevb_more}" gives AEVB aevb_more times as many,
     about the decoder passes MCEM spends (10 leapfrog gradients and 5 weight updates per sample).
+
+    Taught in 09 §4.
     """
     import time
 

@@ -26,7 +26,10 @@ MNIST_FILES = {
 
 
 def load_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
-    """sklearn's 8x8 digits, split 1000/350/447: (x LongTensor [n, 64] levels 0..16, y LongTensor [n])."""
+    """sklearn's 8x8 digits, split 1000/350/447: (x LongTensor [n, 64] levels 0..16, y LongTensor [n]).
+
+    Taught in 04 §1.
+    """
     check.choice("split", split, (*DIGITS_SPLITS, "all"))
     from sklearn.datasets import load_digits as _sk_load_digits
 
@@ -40,7 +43,10 @@ def load_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def to_unit(x: torch.Tensor, levels: int | None = None) -> torch.Tensor:
-    """Grey levels [n, d] -> float32 [n, d] in [0, 1], divided by levels-1 (default 17; 256 for uint8)."""
+    """Grey levels [n, d] -> float32 [n, d] in [0, 1], divided by levels-1 (default 17; 256 for uint8).
+
+    Taught in 04 §3.
+    """
     x = check.tensor("x", x, kind="int")
     levels = check.count("levels", (256 if x.dtype == torch.uint8 else DIGITS_LEVELS) if levels is None else levels,
                          minimum=2)
@@ -49,7 +55,10 @@ def to_unit(x: torch.Tensor, levels: int | None = None) -> torch.Tensor:
 
 
 def make_sprites(n: int, size: int = 28, seed: int = 0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Binary shape images [n, size*size] in {0., 1.} and true factors (shape, scale, x, y), each [n]."""
+    """Binary shape images [n, size*size] in {0., 1.} and true factors (shape, scale, x, y), each [n].
+
+    Taught in 01 §1.
+    """
     check.count("n", n)
     check.count("size", size, minimum=8)  # pixels
     g = torch.Generator().manual_seed(check.count("seed", seed, minimum=0))
@@ -111,7 +120,10 @@ def _find(folder: Path, name: str) -> Path:
 
 
 def load_mnist(folder: str | Path, split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST IDX files on disk (plain or .gz), no download: (x uint8 [n, 784] 0..255, y LongTensor [n])."""
+    """MNIST IDX files on disk (plain or .gz), no download: (x uint8 [n, 784] 0..255, y LongTensor [n]).
+
+    Taught in 06 Going deeper D2.
+    """
     check.choice("split", split, MNIST_FILES)
     if not isinstance(folder, str | Path):
         raise ValueError(f"folder must be a str or pathlib.Path, got {check.describe(folder)}")

@@ -17,7 +17,10 @@ METHODS = ("reparam", "score")
 
 
 def encoder_params(model, x: torch.Tensor) -> list[torch.nn.Parameter]:
-    """The parameters φ that q(z|x) = model.encode(x) depends on (found by autograd, not by attribute names)."""
+    """The parameters φ that q(z|x) = model.encode(x) depends on (found by autograd, not by attribute names).
+
+    Taught in 05 §3.
+    """
     q = model.encode(x)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params or not (q.mean.requires_grad or q.stddev.requires_grad):
@@ -33,6 +36,8 @@ def encoder_grad_samples(model, x: torch.Tensor, n: int, method: str, generator:
     q(z|x) must be a diagonal Gaussian (model.encode(x).mean / .stddev [m, J]). The n samples are computed
     together: first each sample's gradient with respect to (μ, σ), then one batched backward pass through
     the encoder (the chain rule, ∂φ = ∂μ/∂φ · ∂μ + ∂σ/∂φ · ∂σ).
+
+    Taught in 05 §5.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -70,7 +75,10 @@ def _objective(model, x, z, mu_b, sd_b, method: str) -> torch.Tensor:
 
 
 def total_variance(samples: torch.Tensor) -> float:
-    """Trace of the covariance of gradient samples, Σ_p Var(g_p): [n, P] -> float (n >= 2)."""
+    """Trace of the covariance of gradient samples, Σ_p Var(g_p): [n, P] -> float (n >= 2).
+
+    Taught in 05 §5.
+    """
     if not isinstance(samples, torch.Tensor) or samples.dim() != 2 or samples.shape[0] < 2:
         got = tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
         raise ValueError(f"samples must be [n, P] with n >= 2, got {got}")

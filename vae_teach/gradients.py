@@ -21,7 +21,10 @@ def grad_samples(
     method: str,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """n one-sample estimates of (d/dmu, d/dsigma) E[f(z)], z = mu + sigma*eps: -> ([n], [n]) (AEVB §2.4)."""
+    """n one-sample estimates of (d/dmu, d/dsigma) E[f(z)], z = mu + sigma*eps: -> ([n], [n]) (AEVB §2.4).
+
+    Taught in 05 §4.
+    """
     check.choice("method", method, METHODS)
     check.function("f", f)
     count("n", n)
@@ -43,7 +46,10 @@ def grad_samples(
 
 
 def true_gradient(f: Callable[[torch.Tensor], torch.Tensor], mu: float, sigma: float) -> tuple[float, float]:
-    """Exact (d/dmu, d/dsigma) of E_{N(mu, sigma^2)}[f(z)]: 80-node Gauss–Hermite quadrature and autograd."""
+    """Exact (d/dmu, d/dsigma) of E_{N(mu, sigma^2)}[f(z)]: 80-node Gauss–Hermite quadrature and autograd.
+
+    Used by the GradientExplorer of 05 §6; not called from a notebook.
+    """
     from vae_teach.toy import gauss_hermite
 
     t, w = gauss_hermite(80)

@@ -16,7 +16,10 @@ LogDensity = Callable[[torch.Tensor], torch.Tensor]
 
 
 def value_and_grad(log_density: LogDensity, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """log density [n] and its gradient d/dz [n, J] at z [n, J] (no gradient reaches any model parameter)."""
+    """log density [n] and its gradient d/dz [n, J] at z [n, J] (no gradient reaches any model parameter).
+
+    Used by hmc.hmc_step; not called from a notebook.
+    """
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
         lp = log_density(z)
@@ -37,6 +40,8 @@ def hmc_step(
     returns to where it started (a fixed one does that on a Gaussian posterior).
     Momentum p ~ N(0, I); leapfrog on H(z, p) = -log p(x, z) + |p|^2 / 2 (Neal 2011 eq. 5.18-5.20); accept with
     probability min(1, exp(H_old - H_new)) (eq. 5.23), so the chain leaves p(z|x) invariant.
+
+    Used by hmc.HMC.step; not called from a notebook.
     """
     jitter = 0.8 + 0.4 * torch.rand(step.shape, generator=generator, dtype=z.dtype)  # breaks periodic orbits
     s = (step * jitter)[:, None]
@@ -58,6 +63,8 @@ class HMC:
 
     Adaptation is Robbins-Monro on log step: log s += rate * (acceptance - target), per chain. Call
     ``step(..., adapt=False)`` after warm-up for an exact Markov chain.
+
+    Taught in 09 §3.
     """
 
     def __init__(self, z0: torch.Tensor, step: float = 0.1, n_leapfrog: int = 10, target: float = 0.9,
@@ -75,12 +82,18 @@ class HMC:
 
     @property
     def step_size(self) -> torch.Tensor:
-        """Current step size of each chain: [n]."""
+        """Current step size of each chain: [n].
+
+        Read by tests/test_hmc.py (step-size adaptation); not called from a notebook.
+        """
         return self.log_step.exp()
 
     def step(self, log_density: LogDensity, idx: torch.Tensor | None = None, adapt: bool = True,
              generator: torch.Generator | None = None) -> torch.Tensor:
-        """Advance chains idx (all by default) by one transition; return their acceptance probabilities [len(idx)]."""
+        """Advance chains idx (all by default) by one transition; return their acceptance probabilities [len(idx)].
+
+        Taught in 09 §3.
+        """
         idx = torch.arange(self.z.shape[0]) if idx is None else idx
         z, accept = hmc_step(log_density, self.z[idx], self.log_step[idx].exp(), self.n_leapfrog, generator)
         self.z[idx] = z
@@ -92,7 +105,10 @@ class HMC:
 def sample(log_density: LogDensity, z0: torch.Tensor, n_samples: int, burn_in: int = 100, thin: int = 1,
            step: float = 0.1, n_leapfrog: int = 10, target: float = 0.9,
            generator: torch.Generator | None = None) -> tuple[torch.Tensor, float]:
-    """HMC draws: adapt during burn_in, then keep every thin-th state: z0 [n, J] -> ([n_samples, n, J], acceptance)."""
+    """HMC draws: adapt during burn_in, then keep every thin-th state: z0 [n, J] -> ([n_samples, n, J], acceptance).
+
+    Taught in 09 §3.
+    """
     count("n_samples", n_samples)
     count("thin", thin)
     chains = HMC(z0, step, n_leapfrog, target)

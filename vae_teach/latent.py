@@ -17,7 +17,10 @@ def _as_float(name: str, t, shape=None, min_rows: int = 0) -> torch.Tensor:
 
 
 def unit_grid(n: int, margin: float | None = None) -> torch.Tensor:
-    """n evenly spaced points strictly inside (0, 1): [n]; default margin 1/(2n), i.e. cell centres."""
+    """n evenly spaced points strictly inside (0, 1): [n]; default margin 1/(2n), i.e. cell centres.
+
+    Taught in 08 §2.
+    """
     n = check.count("n", n)
     margin = 0.5 / n if margin is None else check.number("margin", margin)
     if n == 1 and margin == 0.5:
@@ -31,6 +34,8 @@ def manifold_grid(n: int, margin: float | None = None) -> torch.Tensor:
     """An n×n grid on the unit square mapped through the Gaussian inverse CDF: [n*n, 2] z (AEVB figure 4).
 
     Row r, column c of the picture is z = (Φ⁻¹(u_c), Φ⁻¹(u_{n-1-r})): z₁ grows to the right, z₂ grows upward.
+
+    Used by latent.code_grid; not called from a notebook.
     """
     z = Normal(0.0, 1.0).icdf(unit_grid(n, margin))
     z1 = z.repeat(n)  # columns: left to right
@@ -39,7 +44,10 @@ def manifold_grid(n: int, margin: float | None = None) -> torch.Tensor:
 
 
 def interpolate(a, b, steps: int) -> torch.Tensor:
-    """Straight line from a to b in `steps` points, both ends included: [d], [d] -> [steps, d]."""
+    """Straight line from a to b in `steps` points, both ends included: [d], [d] -> [steps, d].
+
+    Taught in 08 Going deeper "Interpolation".
+    """
     a, b = _as_float("a", a, ("d",)), _as_float("b", b, ("d",))
     check.same_shape("a and b", a, b)
     check.count("steps", steps, minimum=2)  # both ends are included
@@ -51,6 +59,8 @@ def correlation_matrix(latents, factors) -> torch.Tensor:
     """Pearson correlation of every latent dim with every factor: [n, k], [n, m] -> [k, m] in [-1, 1].
 
     A constant column (zero variance) has no defined correlation; its row or column is 0.
+
+    Taught in 08 Going deeper "Do the latents mean anything?".
     """
     z, f = _as_float("latents", latents, ("n", "k"), min_rows=2), _as_float("factors", factors)
     f = check.tensor("factors", f, (len(z),) if f.dim() == 1 else (len(z), "m")).reshape(len(z), -1)
@@ -72,14 +82,20 @@ def _standardise(x: torch.Tensor) -> torch.Tensor:
 
 
 def nearest_distance(points, reference) -> torch.Tensor:
-    """Euclidean distance from each point to its nearest reference point: [n, k], [m, k] -> [n]."""
+    """Euclidean distance from each point to its nearest reference point: [n, k], [m, k] -> [n].
+
+    Taught in 08 §3.
+    """
     p = _as_float("points", points, ("n", "k"))
     r = _as_float("reference", reference, ("m", p.shape[1]), min_rows=1)
     return torch.cdist(p, r.to(p.dtype)).min(dim=1).values
 
 
 def aggregate_log_density(z, mu, sigma) -> torch.Tensor:
-    """log q(z) of the aggregate posterior q(z) = (1/n) Σᵢ N(z; μᵢ, diag σᵢ²): [m, k], [n, k], [n, k] -> [m]."""
+    """log q(z) of the aggregate posterior q(z) = (1/n) Σᵢ N(z; μᵢ, diag σᵢ²): [m, k], [n, k], [n, k] -> [m].
+
+    Taught in 07 §2.
+    """
     mu = _as_float("mu", mu, ("n", "k"), min_rows=1)
     z, sigma = _as_float("z", z, ("m", mu.shape[1])), _as_float("sigma", sigma, tuple(mu.shape))
     check.in_range("sigma", sigma, 0, math.inf, "standard deviations", open_=True)
@@ -93,6 +109,8 @@ def grid_steps(images) -> torch.Tensor:
 
     Rows of `images` are in manifold_grid order (row by row); the first n(n-1) entries are the horizontal
     neighbours, the rest the vertical ones. Euclidean distance in the images' own units.
+
+    Taught in 08 §3.
     """
     imgs = _as_float("images", images)
     n = int(round(len(imgs) ** 0.5)) if imgs.dim() == 2 else 0
@@ -105,7 +123,10 @@ def grid_steps(images) -> torch.Tensor:
 
 
 def grid_step_pairs(n: int) -> torch.Tensor:
-    """The cell pairs that grid_steps compares, in its order: -> [2n(n-1), 2] indices into the n×n grid's rows."""
+    """The cell pairs that grid_steps compares, in its order: -> [2n(n-1), 2] indices into the n×n grid's rows.
+
+    Taught in 08 §3.
+    """
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an int >= 2, got {n!r}")
     cell = torch.arange(n * n).view(n, n)
@@ -120,6 +141,8 @@ def decoder_samples(model, z, n_samples: int, generator: torch.Generator) -> tor
 
     Categorical pixels are drawn level by level (grey level / (levels - 1)), Bernoulli pixels as 0/1, Gaussian
     pixels as mean + σ_x·noise; every draw takes `generator`.
+
+    Taught in 08 §4.
     """
     if not isinstance(n_samples, int) or n_samples < 1:
         raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
@@ -143,6 +166,8 @@ def code_grid(mu, n: int, margin: float | None = None) -> torch.Tensor:
 
     m and s are the codes' mean and standard deviation per dimension; for codes shaped like the prior N(0, I)
     this is manifold_grid(n, margin) itself. Same row-by-row order as manifold_grid.
+
+    Taught in 08 §2.
     """
     mu = _as_float("mu", mu)
     if mu.dim() != 2 or mu.shape[1] != 2 or len(mu) < 2:
@@ -154,6 +179,8 @@ def codes_inside(mu, sigma, nsig: float = 2.0) -> torch.Tensor:
     """For each q(z|x_i) = N(μ_i, diag σ_i²), how many other codes μ_j lie inside its nsig-σ ellipse: [N, J] -> [N].
 
     Inside means Σ_j ((μ_j - μ_i)/σ_i)² < nsig²: the other digit's code is a likely draw from q(z|x_i).
+
+    Taught in 08 §3.
     """
     mu, sigma = _as_float("mu", mu), _as_float("sigma", sigma)
     if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 2:
@@ -173,6 +200,8 @@ def rate_split(mu, sigma, n_samples: int, generator: torch.Generator, chunk: int
     mu, sigma [N, J] are the encoder's outputs on the N data points; q(z) is their mixture (the aggregate
     posterior). Draws n_samples z per point; returns (rate, information, mismatch) in nats, rate = the sum.
     The information term is at most log N: a mixture of N codes cannot tell more than N images apart.
+
+    Taught in 07 Going deeper "The rate is information plus mismatch".
     """
     mu, sigma = _as_float("mu", mu), _as_float("sigma", sigma)
     if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 1:

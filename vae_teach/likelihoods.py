@@ -43,7 +43,10 @@ def _check_pair(x, param, name: str, x_range=None, param_range=None) -> torch.Te
 
 
 def bernoulli_nll(x: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
-    """−log Bernoulli(x; probs) summed over pixels: [..., d] x [..., d] -> [...] (the decoder of AEVB appendix C.1)."""
+    """−log Bernoulli(x; probs) summed over pixels: [..., d] x [..., d] -> [...] (the decoder of AEVB appendix C.1).
+
+    Taught in 04 §3.
+    """
     x = _check_pair(x, probs, "probs", param_range=_PROBS)
     if ((x != 0) & (x != 1)).any():
         raise ValueError("x must be binary {0, 1} for a Bernoulli likelihood, got values strictly between 0 and 1")
@@ -51,14 +54,20 @@ def bernoulli_nll(x: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
 
 
 def bce(x: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
-    """BCE −[x log p + (1−x) log(1−p)] summed over pixels, for any x in [0, 1]: [..., d] -> [...]."""
+    """BCE −[x log p + (1−x) log(1−p)] summed over pixels, for any x in [0, 1]: [..., d] -> [...].
+
+    Taught in 04 Going deeper D2.
+    """
     x = _check_pair(x, probs, "probs", x_range=(0, 1, "grey values for BCE"), param_range=_PROBS)
     p = probs.clamp(_EPS, 1 - _EPS)
     return -(x * p.log() + (1 - x) * (1 - p).log()).sum(-1)
 
 
 def bce_mass(probs: torch.Tensor) -> torch.Tensor:
-    """∫₀¹ exp(−BCE(x; p)) dx = (2p − 1) / logit(p), the total 'probability' BCE gives grey values: [...] -> [...]."""
+    """∫₀¹ exp(−BCE(x; p)) dx = (2p − 1) / logit(p), the total 'probability' BCE gives grey values: [...] -> [...].
+
+    Taught in 04 Going deeper D2.
+    """
     _check_open_probs(probs)
     p = probs
     near_half = (p - 0.5).abs() < 1e-4
@@ -68,7 +77,10 @@ def bce_mass(probs: torch.Tensor) -> torch.Tensor:
 
 
 def bce_mass_numeric(probs: torch.Tensor, n_grid: int = 2001) -> torch.Tensor:
-    """The same integral ∫₀¹ p^x (1−p)^(1−x) dx by the trapezoid rule on n_grid points: [...] -> [...]."""
+    """The same integral ∫₀¹ p^x (1−p)^(1−x) dx by the trapezoid rule on n_grid points: [...] -> [...].
+
+    Taught in 04 Going deeper D2.
+    """
     _check_open_probs(probs)
     check.count("n_grid", n_grid, minimum=2)
     x = torch.linspace(0, 1, n_grid, dtype=probs.dtype)
@@ -78,7 +90,10 @@ def bce_mass_numeric(probs: torch.Tensor, n_grid: int = 2001) -> torch.Tensor:
 
 
 def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float | torch.Tensor) -> torch.Tensor:
-    """−log N(x; mean, σ_x²I) summed over pixels, σ_x the decoder's noise sd: [..., d] -> [...] (AEVB appendix C.2)."""
+    """−log N(x; mean, σ_x²I) summed over pixels, σ_x the decoder's noise sd: [..., d] -> [...] (AEVB appendix C.2).
+
+    Taught in 04 §3.
+    """
     x = _check_pair(x, mean, "mean")
     if isinstance(sigma_x, torch.Tensor):  # kept a tensor, so a learnt sigma_x keeps its gradient
         check.in_range("sigma_x", check.tensor("sigma_x", sigma_x, kind="float"), 0, math.inf, open_=True)
@@ -89,7 +104,10 @@ def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float | torch.Ten
 
 
 def mse_as_gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float) -> torch.Tensor:
-    """The summed squared error rewritten as an NLL: SSE / (2σ_x²) + (d/2) log(2πσ_x²): [..., d] -> [...]."""
+    """The summed squared error rewritten as an NLL: SSE / (2σ_x²) + (d/2) log(2πσ_x²): [..., d] -> [...].
+
+    Used by tests/test_likelihoods.py (MSE as a Gaussian NLL, 04 §3); not called from a notebook.
+    """
     x = _check_pair(x, mean, "mean")
     sigma_x = _check_sigma_x(sigma_x, mean.dtype)
     d = x.shape[-1]
@@ -98,7 +116,10 @@ def mse_as_gaussian_nll(x: torch.Tensor, mean: torch.Tensor, sigma_x: float) -> 
 
 
 def categorical_nll(levels: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """−log Categorical(levels; softmax(logits)) summed over pixels: [..., d] ints x [..., d, L] -> [...]."""
+    """−log Categorical(levels; softmax(logits)) summed over pixels: [..., d] ints x [..., d, L] -> [...].
+
+    Taught in 04 §3.
+    """
     check.tensor("levels", levels, ("...", "d"), kind="int", nonempty=True)
     check.tensor("logits", logits, ("...", "d", "L"), kind="float")
     if logits.shape[:-1] != levels.shape or logits.shape[-1] < 1:

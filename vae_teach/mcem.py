@@ -16,12 +16,18 @@ from vae_teach.models import VAE
 
 
 def log_joint(model: VAE, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """log p_theta(x, z) = log p(z) + log p_theta(x|z): x [n, D], z [n, J] -> [n] nats."""
+    """log p_theta(x, z) = log p(z) + log p_theta(x|z): x [n, D], z [n, J] -> [n] nats.
+
+    Taught in 09 §3.
+    """
     return model.prior().log_prob(z) + model.decode(z).log_prob(x)
 
 
 class MCEM:
-    """Persistent chains z [N, J] for the N training points x, and an optimizer over the decoder's parameters."""
+    """Persistent chains z [N, J] for the N training points x, and an optimizer over the decoder's parameters.
+
+    Used by compare.train (09 §3); not called from a notebook.
+    """
 
     def __init__(self, model: VAE, x: torch.Tensor, lr: float = 1e-3, n_leapfrog: int = 10, m_steps: int = 5,
                  target: float = 0.9, generator: torch.Generator | None = None) -> None:
@@ -33,7 +39,10 @@ class MCEM:
         self.opt = torch.optim.Adam([p for p in model.parameters() if id(p) not in enc], lr=lr)
 
     def step(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> tuple[float, float]:
-        """E-step then M-step on training points idx [M] -> (mean acceptance, -log p(x, z) after the M-step)."""
+        """E-step then M-step on training points idx [M] -> (mean acceptance, -log p(x, z) after the M-step).
+
+        Used by compare.train (09 §3); not called from a notebook.
+        """
         x = self.x[idx]
         accept = self.chains.step(lambda z: log_joint(self.model, x, z), idx=idx, generator=generator)
         z = self.chains.z[idx]

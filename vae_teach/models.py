@@ -24,7 +24,10 @@ LIKELIHOODS = ("categorical", "bernoulli", "gaussian")
 
 
 class LossTerms(NamedTuple):
-    """Batch means in nats per image: total = recon + beta * kl; kl_per_dim is [z_dim]; sigma is the mean σ_j."""
+    """Batch means in nats per image: total = recon + beta * kl; kl_per_dim is [z_dim]; sigma is the mean σ_j.
+
+    Returned by models.VAE.loss (06 §2); not called from a notebook.
+    """
 
     total: torch.Tensor
     recon: torch.Tensor
@@ -48,8 +51,10 @@ def _mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
 class VAE(nn.Module):
     """MLP VAE: encode x [n, x_dim] -> q(z|x) over [n, z_dim]; decode z -> p(x|z) over [n, x_dim] (AEVB app. C).
 
-    Taught in notebook 06 (§ 2, one training step by hand). The model's dtype (float32 by default; call
-    ``.double()`` for float64) is the dtype of every result: float inputs are cast to it.
+    The model's dtype (float32 by default; call ``.double()`` for float64) is the dtype of every result: float
+    inputs are cast to it.
+
+    Taught in 04 §1 (its two loss terms) and 06 §2 (one training step by hand).
     """
 
     def __init__(
@@ -79,7 +84,10 @@ class VAE(nn.Module):
         self.register_buffer("_level_values", torch.arange(levels, dtype=torch.float32) / max(levels - 1, 1))
 
     def config(self) -> dict:
-        """The constructor arguments as a JSON-able dict (what ``train.save`` stores beside the weights)."""
+        """The constructor arguments as a JSON-able dict (what ``train.save`` stores beside the weights).
+
+        Used by checkpoint.save; not called from a notebook.
+        """
         return {
             "x_dim": self.x_dim, "z_dim": self.z_dim, "hidden": list(self.hidden), "likelihood": self.likelihood,
             "levels": self.levels, "sigma": self.sigma, "dropout": self.dropout,
@@ -87,12 +95,18 @@ class VAE(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        """The floating dtype of the weights (and of every float this model returns)."""
+        """The floating dtype of the weights (and of every float this model returns).
+
+        Used inside models.VAE (check_x, prior, sample) to match the weights' dtype; not called from a notebook.
+        """
         return self._level_values.dtype
 
     # ---- input validation (the public edge) ---------------------------------------------------------------
     def check_x(self, x, name: str = "x") -> torch.Tensor:
-        """Validate x against the likelihood and return it as the model reads it: [n, x_dim], n >= 1."""
+        """Validate x against the likelihood and return it as the model reads it: [n, x_dim], n >= 1.
+
+        Used by models.VAE.encode, models.VAE.loss, models.encoder_stats and compare.train; not called from a notebook.
+        """
         if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.x_dim:
             got = f"shape {list(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"{name} must be a tensor [n, {self.x_dim}] ({self._x_form()}), got {got}")
@@ -138,12 +152,18 @@ class VAE(nn.Module):
         return mu, logvar
 
     def encode(self, x: torch.Tensor) -> Independent:
-        """q_phi(z|x) = N(mu(x), diag sigma^2(x)): x [n, x_dim] -> distribution batch [n], event [z_dim] (eq. 9)."""
+        """q_phi(z|x) = N(mu(x), diag sigma^2(x)): x [n, x_dim] -> distribution batch [n], event [z_dim] (eq. 9).
+
+        Taught in 04 §1.
+        """
         mu, logvar = self._encode_params(self.check_x(x))
         return Independent(Normal(mu, (0.5 * logvar).exp(), validate_args=False), 1, validate_args=False)
 
     def decode(self, z: torch.Tensor) -> Independent:
-        """p_theta(x|z): z [..., z_dim] -> distribution over x, batch [...], event [x_dim] (AEVB appendix C)."""
+        """p_theta(x|z): z [..., z_dim] -> distribution over x, batch [...], event [x_dim] (AEVB appendix C).
+
+        Taught in 04 §1.
+        """
         out = self.decoder(self._check_z(z))
         if self.likelihood == "categorical":
             base = Categorical(logits=out.unflatten(-1, (self.x_dim, self.levels)), validate_args=False)
@@ -158,7 +178,10 @@ class VAE(nn.Module):
         return self.log_sigma.exp() if self.sigma == "learned" else torch.tensor(float(self.sigma), dtype=self.dtype)
 
     def prior(self) -> Independent:
-        """p(z) = N(0, I) over [z_dim]."""
+        """p(z) = N(0, I) over [z_dim].
+
+        Taught in 04 §1.
+        """
         zeros = torch.zeros(self.z_dim, dtype=self.dtype, device=self._level_values.device)
         return Independent(Normal(zeros, torch.ones_like(zeros)), 1)
 
@@ -168,7 +191,9 @@ class VAE(nn.Module):
 
         -log p(x|z) is summed over pixels and the KL over latent dims, then both are averaged over the batch,
         so every term is in nats per image; at beta = 1, total is -ELBO (estimator B, eq. 7). ε comes from
-        `generator` (None: torch's global RNG). Taught in notebooks 04 (§ the loss) and 06 (§ 2).
+        `generator` (None: torch's global RNG).
+
+        Taught in 06 §2.
         """
         x, beta = self.check_x(x), real("beta", beta, low=0)
         mu, logvar = self._encode_params(x)  # q_phi(z|x) = N(μ, diag σ²), each [n, J]          (eq. 9)
@@ -181,7 +206,10 @@ class VAE(nn.Module):
         return LossTerms(total.mean(), recon.mean(), kl.mean(), kl_per_dim.mean(0), sigma.mean())
 
     def elbo(self, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
-        """ELBO per image with analytic KL, averaged over n_samples z draws: x [n, x_dim] -> [n] nats (eq. 7)."""
+        """ELBO per image with analytic KL, averaged over n_samples z draws: x [n, x_dim] -> [n] nats (eq. 7).
+
+        Taught in 06 §5.
+        """
         x = self.check_x(x)
         q = self.encode(x)
         return bounds.elbo(x, q, self.prior(), self.decode, n_samples=n_samples, analytic_kl=True,
@@ -194,6 +222,8 @@ class VAE(nn.Module):
         """IWAE estimate of log p(x) with k importance samples (bounds.iwae_bound): x [n, x_dim] -> [n] nats.
 
         Rows go through in groups small enough that one likelihood call holds about max_elements numbers.
+
+        Taught in 06 §5.
         """
         count("k", k)
         count("max_elements", max_elements)
@@ -206,7 +236,10 @@ class VAE(nn.Module):
     # ---- display helpers --------------------------------------------------------------------------------
     @torch.no_grad()
     def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel means of p(x|z) scaled to [0, 1] for display: z [n, z_dim] -> [n, x_dim] floats."""
+        """Pixel means of p(x|z) scaled to [0, 1] for display: z [n, z_dim] -> [n, x_dim] floats.
+
+        Taught in 06 §4.
+        """
         out = self.decoder(self._check_z(z))
         if self.likelihood == "categorical":
             return out.unflatten(-1, (self.x_dim, self.levels)).softmax(-1) @ self._level_values
@@ -216,12 +249,18 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Pixel means of p(x | z = mu(x)) in [0, 1]: x [n, x_dim] -> [n, x_dim] floats."""
+        """Pixel means of p(x | z = mu(x)) in [0, 1]: x [n, x_dim] -> [n, x_dim] floats.
+
+        Taught in 04 §3.
+        """
         return self.decode_mean(self.encode(x).mean)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Ancestral samples z ~ N(0, I), x ~ p(x|z): -> [n, x_dim] (levels as int64, else float32)."""
+        """Ancestral samples z ~ N(0, I), x ~ p(x|z): -> [n, x_dim] (levels as int64, else float32).
+
+        Taught in 06 Going deeper D2.
+        """
         count("n", n)
         z = torch.randn(n, self.z_dim, generator=generator, dtype=self.dtype)
         out = self.decoder(z)
@@ -236,7 +275,10 @@ class VAE(nn.Module):
 
 @contextlib.contextmanager
 def eval_mode(model: nn.Module):
-    """Run the block in eval mode (no dropout), then restore the model's training flag."""
+    """Run the block in eval mode (no dropout), then restore the model's training flag.
+
+    Used by compare.elbo_evaluator and compare.log_marginal; not called from a notebook.
+    """
     was_training = model.training
     model.eval()
     try:
@@ -247,7 +289,10 @@ def eval_mode(model: nn.Module):
 
 @torch.no_grad()
 def encoder_stats(model: VAE, x: torch.Tensor, batch_size: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
-    """Encoder means and log-variances over a dataset: x [n, x_dim] -> (mu [n, z_dim], logvar [n, z_dim])."""
+    """Encoder means and log-variances over a dataset: x [n, x_dim] -> (mu [n, z_dim], logvar [n, z_dim]).
+
+    Taught in 06 Going deeper D1.
+    """
     x = model.check_x(x)
     with eval_mode(model):
         parts = [model._encode_params(xb) for xb in x.split(batch_size)]
@@ -255,19 +300,28 @@ def encoder_stats(model: VAE, x: torch.Tensor, batch_size: int = 4096) -> tuple[
 
 
 def kl_per_dim(model: VAE, x: torch.Tensor) -> torch.Tensor:
-    """Data-mean KL(q(z_j|x) || N(0, 1)) for each latent dim: x [n, x_dim] -> [z_dim] nats (appendix B)."""
+    """Data-mean KL(q(z_j|x) || N(0, 1)) for each latent dim: x [n, x_dim] -> [z_dim] nats (appendix B).
+
+    Taught in 06 §6.
+    """
     mu, logvar = encoder_stats(model, x)
     return bounds.gaussian_kl_per_dim(mu, logvar).mean(0)
 
 
 def unit_activity(model: VAE, x: torch.Tensor) -> torch.Tensor:
-    """Activity Cov_x(E_q[z_j]) of each latent dim (Burda et al. 2015): x [n, x_dim] -> [z_dim]."""
+    """Activity Cov_x(E_q[z_j]) of each latent dim (Burda et al. 2015): x [n, x_dim] -> [z_dim].
+
+    Taught in 06 §6.
+    """
     mu, _ = encoder_stats(model, x)
     return mu.var(0)
 
 
 def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
-    """Number of latent dims with Cov_x(E_q[z_j]) > threshold (Burda et al. 2015, sec. 5.2): -> int."""
+    """Number of latent dims with Cov_x(E_q[z_j]) > threshold (Burda et al. 2015, sec. 5.2): -> int.
+
+    Taught in 06 §6.
+    """
     threshold = real("threshold", threshold, low=0)
     return int((unit_activity(model, x) > threshold).sum())
 

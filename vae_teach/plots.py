@@ -32,7 +32,10 @@ LABEL_COLOURS = np.array(
 
 
 def image_grid(images, ncol=8, pad=1, scale=1, pad_value=255):
-    """Flat square images [n, side*side] floats in [0, 1] (or integer grey levels) -> one uint8 grid image."""
+    """Flat square images [n, side*side] floats in [0, 1] (or integer grey levels) -> one uint8 grid image.
+
+    Used by plots.show_images and plots.mean_and_draws; not called from a notebook.
+    """
     if getattr(images, "dtype", None) in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64) or (
             isinstance(images, np.ndarray) and images.dtype.kind in "iu"):
         try:  # integer grey levels (digits 0..16, uint8 0..255) are scaled to [0, 1] first
@@ -56,33 +59,48 @@ def image_grid(images, ncol=8, pad=1, scale=1, pad_value=255):
 
 
 def figure_rgb(fig):
-    """Draw a Figure on an Agg canvas and return its pixels as uint8 [H, W, 3]."""
+    """Draw a Figure on an Agg canvas and return its pixels as uint8 [H, W, 3].
+
+    Used by plots.figure_png; not called from a notebook.
+    """
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 def figure_png(fig):
-    """Draw a Figure and return PNG bytes."""
+    """Draw a Figure and return PNG bytes.
+
+    Used by the TradeoffExplorer of 07 §5; not called from a notebook.
+    """
     return png_bytes(figure_rgb(fig))
 
 
 def new_figure(width, height, dpi=80):
-    """A pyplot-free Figure of width x height inches with an Agg canvas attached."""
+    """A pyplot-free Figure of width x height inches with an Agg canvas attached.
+
+    Used by plots.latent_scatter and the TradeoffExplorer of 07 §5; not called from a notebook.
+    """
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
 
 
 def label_colours(labels):
-    """Integer labels [n] -> RGB colours in [0, 1], [n, 3] (tab10 cycle)."""
+    """Integer labels [n] -> RGB colours in [0, 1], [n, 3] (tab10 cycle).
+
+    Used by plots.decoded_map, plots.latent_scatter; not called from a notebook.
+    """
     labels = np.asarray(labels, dtype=np.int64)
     return LABEL_COLOURS[labels % len(LABEL_COLOURS)] / 255.0
 
 
 def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None, title=None, nsig=(1, 2),
                    legend_outside=False):
-    """Scatter encoder means mu [n, z] on the plane `dims`, coloured by labels [n]; draw q's nsig ellipses if sigma."""
+    """Scatter encoder means mu [n, z] on the plane `dims`, coloured by labels [n]; draw q's nsig ellipses if sigma.
+
+    Taught in 08 §2.
+    """
     mu = np.asarray(mu.detach() if isinstance(mu, torch.Tensor) else mu, dtype=np.float64)
     if mu.ndim != 2 or max(dims) >= mu.shape[1]:
         raise ValueError(f"mu must be [n, z_dim] with z_dim > {max(dims)}, got {list(mu.shape)}")
@@ -115,7 +133,10 @@ def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None
 def annotate_merged(ax, xs, ys, names, prefix="β=", radius=14.0, **kwargs):
     """Label points (xs [n], ys [n]) with names, one label "β=4, 8, 16" per group closer than radius px on screen.
 
-    Call after the axes' limits and position are final (tight_layout done): -> list of the label strings drawn."""
+    Call after the axes' limits and position are final (tight_layout done): -> list of the label strings drawn.
+
+    Taught in 07 §4.
+    """
     xy = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
     drawn = []
     style = {"textcoords": "offset points", "xytext": (9, 3), "fontsize": 8} | kwargs  # clear of the ring
@@ -140,7 +161,10 @@ def _np(t):
 
 
 def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
-    """01 §1: sprites x [n, side²] (left, numbered) beside their causes z (right: position, shape, scale)."""
+    """Sprites x [n, side²] (left, numbered) beside their causes z (right: position, shape, scale).
+
+    Taught in 01 §1.
+    """
     fig, (ax_img, ax_z) = _fig(10, 4.4, 2)
     ax_img.imshow(image_grid(images, ncol=ncol, pad=2, pad_value=128), cmap="gray_r")
     for i in range(len(images)):
@@ -164,7 +188,10 @@ def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
 
 
 def mean_and_draws(mean_image, draws, side=28):
-    """01 §1: a likelihood's mean image π(z) beside draws x ~ p(x|z) for the same z."""
+    """A likelihood's mean image π(z) beside draws x ~ p(x|z) for the same z.
+
+    Taught in 01 §1.
+    """
     fig = new_figure(10, 3.2, dpi=100)
     grid = fig.add_gridspec(1, 2, width_ratios=[1, len(draws)])
     ax_mean, ax_draws = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
@@ -180,7 +207,10 @@ def mean_and_draws(mean_image, draws, side=28):
 
 
 def ancestral_linear(z, x, W, b):
-    """01 §2: step 1, a histogram of z ~ N(0, 1); step 2, x ~ N(W z + b, τ² I) in 2-D coloured by its z."""
+    """Step 1, a histogram of z ~ N(0, 1); step 2, x ~ N(W z + b, τ² I) in 2-D coloured by its z.
+
+    Taught in 01 §2.
+    """
     fig, (ax_z, ax_x) = _fig(10, 4, 2)
     z, x = _np(z)[:, 0], _np(x)
     ax_z.hist(z, bins=30, density=True, color="grey", alpha=0.7, label=f"{len(z)} draws")
@@ -199,7 +229,10 @@ def ancestral_linear(z, x, W, b):
 
 
 def joint_and_evidence(z, x, xs, px):
-    """01 §2: ancestral samples (z, x) of the 1-D model beside a histogram of x and the exact p(x)."""
+    """Ancestral samples (z, x) of the 1-D model beside a histogram of x and the exact p(x).
+
+    Taught in 01 §2.
+    """
     fig, (ax_j, ax_m) = _fig(10, 4, 2)
     ax_j.scatter(_np(z)[:, 0], _np(x)[:, 0], s=3, alpha=0.4)
     ax_j.set(title="ancestral samples (z, x): x = z² + noise", xlabel="z (cause)", ylabel="x (observation)")
@@ -213,7 +246,10 @@ def joint_and_evidence(z, x, xs, px):
 
 
 def curves_panel(ax, grid, curves, title, xlabel="z", ylabel="density (per unit z)"):
-    """Draw named curves {label: values [G]} over grid [G] on ax; styles cycle prior, likelihood, posterior."""
+    """Draw named curves {label: values [G]} over grid [G] on ax; styles cycle prior, likelihood, posterior.
+
+    Used by plots.curves and plots.two_peaks; not called from a notebook.
+    """
     for (label, values), style in zip(curves.items(), [{}, {"ls": "--"}, {"lw": 2.5}, {"ls": ":"}] * 3,
                                       strict=False):
         ax.plot(_np(grid), _np(values), label=label, **style)
@@ -222,7 +258,10 @@ def curves_panel(ax, grid, curves, title, xlabel="z", ylabel="density (per unit 
 
 
 def curves(grid, panels, xlabel="z", ylabel="density (per unit z)", ylim=None, width=10, height=4):
-    """One or two panels {title: {label: values [G]}} of curves over grid [G]."""
+    """One or two panels {title: {label: values [G]}} of curves over grid [G].
+
+    Taught in 01 §3.
+    """
     fig, axes = _fig(width if len(panels) == 2 else width * 0.65, height, len(panels))
     for ax, (title, named) in zip(axes, panels.items(), strict=True):
         curves_panel(ax, grid, named, title, xlabel, ylabel)
@@ -233,7 +272,10 @@ def curves(grid, panels, xlabel="z", ylabel="density (per unit z)", ylim=None, w
 
 
 def naive_mc_error(sample_sizes, rel_err, nats_short):
-    """01 §4: relative error of p̂(x) (log-log) and how far log p̂(x) falls short (symlog, nats), one line per J."""
+    """Relative error of p̂(x) (log-log) and how far log p̂(x) falls short (symlog, nats), one line per J.
+
+    Taught in 01 §4.
+    """
     fig, (ax_r, ax_n) = _fig(10.5, 4.2, 2)
     for j in rel_err:
         ax_r.loglog(sample_sizes, rel_err[j], "o-", label=f"J = {j}")
@@ -253,7 +295,10 @@ def naive_mc_error(sample_sizes, rel_err, nats_short):
 
 
 def posterior_ellipse(za, zb, prior_density, post_density, z_true, title):
-    """02 §2: contours of the prior and of a 2-D posterior on a grid, with the true cause."""
+    """Contours of the prior and of a 2-D posterior on a grid, with the true cause.
+
+    Taught in 02 §2.
+    """
     fig, (ax,) = _fig(5.5, 5)
     ax.contour(_np(za), _np(zb), _np(prior_density), levels=4, colors="grey", linestyles="dotted")
     ax.contour(_np(za), _np(zb), _np(post_density), levels=5, colors="C2")
@@ -267,7 +312,10 @@ def posterior_ellipse(za, zb, prior_density, post_density, z_true, title):
 
 
 def amortisation(per_x, amortised, floor):
-    """02 §5: mean gap against the fraction of each method's own run, and total seconds for many batches."""
+    """Mean gap against the fraction of each method's own run, and total seconds for many batches.
+
+    Taught in 02 §5.
+    """
     fig, (ax_s, ax_c) = _fig(10.5, 4.2, 2)
     for fit, colour, label in [(per_x, "C1", "per-x fits"), (amortised, "C0", "encoder")]:
         steps, _, gaps = zip(*fit.trace, strict=True)
@@ -288,7 +336,10 @@ def amortisation(per_x, amortised, floor):
 
 
 def elbo_gap_sweep(shifts, elbos, kls, log_px):
-    """03 §5: ELBO and ELBO + KL(q‖p(z|x)) as q's mean moves, against the fixed log p(x)."""
+    """ELBO and ELBO + KL(q‖p(z|x)) as q's mean moves, against the fixed log p(x).
+
+    Taught in 03 §4.
+    """
     fig, (ax,) = _fig(6.5, 4)
     shifts, elbos, kls = _np(shifts), _np(elbos), _np(kls)
     ax.axhline(float(log_px), color="k", lw=2, label="log p(x)  (exact)")
@@ -303,7 +354,10 @@ def elbo_gap_sweep(shifts, elbos, kls, log_px):
 
 
 def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=None):
-    """03 IWAE: {name: (mean [K], sd [K], colour)} of a bound against n_samples (log2 axis), log p(x), {label: y}."""
+    """Bounds {name: (mean [K], sd [K], colour)} against n_samples (log2 axis), with log p(x) and lines {label: y}.
+
+    Taught in 03 Going deeper D.
+    """
     fig, (ax,) = _fig(6.5, 4)
     for name, (mean, sd, colour) in panels.items():
         mean, sd = _np(mean), _np(sd)
@@ -322,7 +376,10 @@ def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=Non
 
 
 def two_peaks(grid, named, means, gap_by_mean, log2):
-    """03 §5: a two-peaked posterior with Gaussians {label: density [G]} (left); the best gap per mean (right)."""
+    """A two-peaked posterior with Gaussians {label: density [G]} (left); the best gap per mean (right).
+
+    Taught in 03 §4.
+    """
     fig, (ax, ax_gap) = _fig(10.5, 4, 2)
     curves_panel(ax, grid, named, "a two-peaked posterior and Gaussian q's")
     ax.set_xlim(-3.5, 3.5)
@@ -341,7 +398,10 @@ def _as_numpy(x):
 
 
 def show_images(ax, images, title=None, ncol=8, scale=4, pad=1):
-    """Flat square images [n, side*side] in [0, 1] as one grid on ax, dark ink on white (gray_r): -> ax."""
+    """Flat square images [n, side*side] in [0, 1] as one grid on ax, dark ink on white (gray_r): -> ax.
+
+    Taught in 07 §2.
+    """
     ax.imshow(image_grid(images, ncol=ncol, pad=pad, scale=scale, pad_value=96), cmap="gray_r", vmin=0, vmax=255,
               interpolation="nearest")
     if title:
@@ -357,6 +417,8 @@ def decoded_map(ax, images, z_grid, classes=None, title=None, interpolation="bic
     Each cell is drawn smoothly scaled (`interpolation`), dark ink on white; with classes [n*n] (e.g. the
     k-NN class of each grid point) its frame takes that class's colour and a legend names them. Ticks show
     z_1 and z_2 at every `every`-th cell centre. -> ax
+
+    Taught in 08 §2.
     """
     imgs = _as_numpy(images)
     z = _as_numpy(z_grid)
@@ -392,7 +454,10 @@ def decoded_map(ax, images, z_grid, classes=None, title=None, interpolation="bic
 
 
 def posterior_ellipses(ax, mu, sigma, nsig=2.0, colour="k", lw=0.6, alpha=0.35):
-    """Outline each q(z|x) = N(mu, diag sigma²) at nsig standard deviations: mu, sigma [n, 2] -> number drawn."""
+    """Outline each q(z|x) = N(mu, diag sigma²) at nsig standard deviations: mu, sigma [n, 2] -> number drawn.
+
+    Taught in 08 §2.
+    """
     mu, sigma = _as_numpy(mu), _as_numpy(sigma)
     if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape:
         raise ValueError(f"mu and sigma must both be [n, 2], got {list(mu.shape)} and {list(sigma.shape)}")
@@ -409,7 +474,10 @@ def digit_rows(ax, rows, row_names=None, captions=None, caption_colours=None, ti
     """Draw rows of 8×8 digits (each [n, 64] floats in [0, 1]) large in gray_r on ax, a caption under each cell.
 
     row_names [r] label the rows on the left; captions [r][n] strings go under each image, coloured by
-    caption_colours [r][n] (default black). Used by notebooks 06 §3–§4."""
+    caption_colours [r][n] (default black). Used by notebooks 06 §3–§4.
+
+    Taught in 06 §3.
+    """
     rows = [np.asarray(r.detach() if isinstance(r, torch.Tensor) else r, dtype=np.float64) for r in rows]
     if not rows or any(r.ndim != 2 or r.shape[0] == 0 for r in rows):
         raise ValueError(f"rows must be a non-empty list of [n, side*side] arrays, got {[r.shape for r in rows]}")
@@ -443,7 +511,10 @@ def digit_rows(ax, rows, row_names=None, captions=None, caption_colours=None, ti
 def gaussian_kl_curves(ax_mu, ax_sd, kl):
     """KL(N(μ, σ²) || N(0, 1)) of one latent dim against μ (σ = 1) and against σ (μ = 0) with its two parts (04 §2).
 
-    kl(mu, logvar) is the closed form, e.g. bounds.gaussian_kl, called on [m, 1] tensors."""
+    kl(mu, logvar) is the closed form, e.g. bounds.gaussian_kl, called on [m, 1] tensors.
+
+    Taught in 04 §2.
+    """
     grid_mu, grid_sd = torch.linspace(-3, 3, 201), torch.linspace(0.02, 3, 300)
     ax_mu.plot(grid_mu, kl(grid_mu[:, None], torch.zeros(201, 1)), lw=2)
     ax_mu.set(title="KL of one dimension against its mean (σ = 1)", xlabel="μ", ylabel="KL(q || N(0, 1))  (nats)")
@@ -459,7 +530,10 @@ def gaussian_kl_curves(ax_mu, ax_sd, kl):
 
 
 def estimator_sd_curves(ax, scales, sd_a, sd_b):
-    """Single-sample sd of ELBO estimators A (eq. 6) and B (eq. 7) against q's width c (04 Going deeper)."""
+    """Single-sample sd of ELBO estimators A (eq. 6) and B (eq. 7) against q's width c (04 Going deeper).
+
+    Taught in 04 Going deeper D1.
+    """
     ax.plot(scales, sd_a, "o-", label="A (eq. 6): sample everything")
     ax.plot(scales, sd_b, "s-", label="B (eq. 7): exact KL")
     ax.axvline(1.0, color="grey", ls=":")
@@ -474,7 +548,10 @@ def estimator_sd_curves(ax, scales, sd_a, sd_b):
 
 
 def estimator_sd_scatter(ax, noise):
-    """One dot per image: sd of estimator A against sd of B, for each model in noise {name: (sd_a [n], sd_b [n])}."""
+    """One dot per image: sd of estimator A against sd of B, for each model in noise {name: (sd_a [n], sd_b [n])}.
+
+    Taught in 04 Going deeper D1.
+    """
     top = max(max(float(a.max()), float(b.max())) for a, b in noise.values()) * 1.05
     for (name, (sd_a, sd_b)), marker in zip(noise.items(), "^os", strict=False):
         ax.scatter(sd_a, sd_b, s=14, marker=marker, label=name)
@@ -486,7 +563,10 @@ def estimator_sd_scatter(ax, noise):
 
 
 def bce_mass_curves(ax_mass, ax_bce, ps, mass, bce):
-    """Left: total mass ∫ exp(−BCE(x; p)) dx over x ∈ [0, 1]; right: BCE(x; p) of one pixel for x = 0.5, 0.9, 1."""
+    """Left: total mass ∫ exp(−BCE(x; p)) dx over x ∈ [0, 1]; right: BCE(x; p) of one pixel for x = 0.5, 0.9, 1.
+
+    Taught in 04 Going deeper D2.
+    """
     ax_mass.plot(ps, mass, lw=2, label="∫ exp(−BCE(x; p)) dx")
     ax_mass.axhline(1.0, color="k", ls=":", label="a real density integrates to 1")
     ax_mass.set(ylim=(0, 1.1), xlabel="decoder output p", ylabel="total probability over x ∈ [0, 1]",
@@ -501,7 +581,10 @@ def bce_mass_curves(ax_mass, ax_bce, ps, mass, bce):
 
 
 def estimate_histograms(ax, estimates, exact, what="∂L/∂μ", bins=80):
-    """Histograms of single-sample gradient estimates {method: [n]} over their full range, log density (05 §3)."""
+    """Histograms of single-sample gradient estimates {method: [n]} over their full range, log density (05 §3).
+
+    Taught in 05 §4.
+    """
     values = {m: np.asarray(g, dtype=np.float64) for m, g in estimates.items()}
     lo = min(v.min() for v in values.values())
     hi = max(v.max() for v in values.values())
@@ -518,7 +601,10 @@ def estimate_histograms(ax, estimates, exact, what="∂L/∂μ", bins=80):
 
 
 def variance_vs_samples(ax, sample_counts, curves, what="∂L/∂μ"):
-    """Log-log variance of S-sample averages against S for each method {name: [len(S)]}, with slope −1 guides."""
+    """Log-log variance of S-sample averages against S for each method {name: [len(S)]}, with slope −1 guides.
+
+    Taught in 05 Going deeper D2.
+    """
     for m, v in curves.items():
         (line,) = ax.loglog(sample_counts, v, "o-", color=METHOD_COLOURS.get(m), label=m)
         ax.loglog(sample_counts, [v[0] / s for s in sample_counts], ":", color=line.get_color(), lw=1)
@@ -529,7 +615,10 @@ def variance_vs_samples(ax, sample_counts, curves, what="∂L/∂μ"):
 
 
 def variance_scatter(ax, var_path, var_score):
-    """Per-parameter variance of pathwise against score-function gradient estimates, log-log with the diagonal."""
+    """Per-parameter variance of pathwise against score-function gradient estimates, log-log with the diagonal.
+
+    Taught in 05 §5.
+    """
     vp, vs = (np.asarray(v, dtype=np.float64) for v in (var_path, var_score))
     ax.loglog(vp, vs, ".", ms=2, alpha=0.4)
     both = np.concatenate([vp, vs])
@@ -542,7 +631,10 @@ def variance_scatter(ax, var_path, var_score):
 
 
 def training_curves(fig, history, band=None, band_label="average-digit plateau (KL ≈ 0)"):
-    """Total loss on top, reconstruction and KL below, train and validation, nats per image (06 §3) -> axes dict."""
+    """Total loss on top, reconstruction and KL below, train and validation, nats per image (06 §3) -> axes dict.
+
+    Taught in 06 §3.
+    """
     axd = fig.subplot_mosaic([["total", "total"], ["recon", "kl"]])
     panels = (("total", history.train_loss, history.val_loss, "Total loss −ELBO = reconstruction + KL"),
               ("recon", history.train_recon, history.val_recon, "Reconstruction term E_q[−log p(x|z)]"),
@@ -562,7 +654,10 @@ def training_curves(fig, history, band=None, band_label="average-digit plateau (
 
 
 def bound_curve(ax, sample_counts, iwae, elbo):
-    """IWAE bound against its sample count S (log x) with the ELBO as a line, nats per image (06 §5)."""
+    """IWAE bound against its sample count S (log x) with the ELBO as a line, nats per image (06 §5).
+
+    Taught in 06 §5.
+    """
     values = [iwae[s] for s in sample_counts]
     ax.semilogx(sample_counts, values, "o-", label=r"IWAE bound $\mathcal{L}_S$")
     ax.axhline(elbo, color="tab:red", ls="--", label=r"ELBO $\mathcal{L}$")
@@ -575,7 +670,10 @@ def bound_curve(ax, sample_counts, iwae, elbo):
 
 
 def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
-    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 §6)."""
+    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 §6).
+
+    Taught in 06 §6.
+    """
     kl_dims, activity = np.asarray(kl_dims, dtype=np.float64), np.asarray(activity, dtype=np.float64)
     if kl_dims.shape != activity.shape or kl_dims.ndim != 1:
         raise ValueError(f"kl_dims and activity must both be [J], got {kl_dims.shape} and {activity.shape}")
@@ -596,7 +694,10 @@ def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
 
 # notebook 09
 def bound_curves(curves: dict, ncol: int = 2) -> Figure:
-    """Paper figure 2: ELBO per image against training samples evaluated, a panel per J, AEVB against wake-sleep."""
+    """Paper figure 2: ELBO per image against training samples evaluated, a panel per J, AEVB against wake-sleep.
+
+    Taught in 09 §2.
+    """
     nrow = math.ceil(len(curves) / ncol)
     fig = Figure(figsize=(4.6 * ncol, 3.1 * nrow), layout="constrained")
     axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True, sharey=True)
@@ -616,7 +717,10 @@ def bound_curves(curves: dict, ncol: int = 2) -> Figure:
 
 
 def marginal_points(rows) -> Figure:
-    """Paper figure 3: AIS log p(x) per image, train (open) and test (filled), per algorithm and training-set size."""
+    """Paper figure 3: AIS log p(x) per image, train (open) and test (filled), per algorithm and training-set size.
+
+    Taught in 09 §4.
+    """
     sizes = sorted({r.n_train for r in rows})
     algs = list(dict.fromkeys(r.algorithm for r in rows))
     fig = Figure(figsize=(4.6 * len(sizes), 3.4), layout="constrained")

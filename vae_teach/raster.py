@@ -15,7 +15,10 @@ _MODES = {1: "L", 3: "RGB", 4: "RGBA"}  # channels -> Pillow mode
 
 
 def png_bytes(img, level=1):
-    """Encode a uint8 image [H, W] (grey), [H, W, 3] (RGB) or [H, W, 4] (RGBA) as PNG bytes (zlib level 1)."""
+    """Encode a uint8 image [H, W] (grey), [H, W, 3] (RGB) or [H, W, 4] (RGBA) as PNG bytes (zlib level 1).
+
+    Used by plots.figure_png and explorers.latent.render_decoded; not called from a notebook.
+    """
     img = np.asarray(img)
     if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
         raise ValueError(f"img must be uint8 [H, W], [H, W, 3] or [H, W, 4], got {img.dtype} {list(img.shape)}")
@@ -27,7 +30,10 @@ def png_bytes(img, level=1):
 
 def grey_unit(x, levels=None):
     """Pixels for display as floats in [0, 1]: float rows pass through, integer grey levels are divided by
-    levels - 1 (levels defaults to max + 1, at least 2): any shape -> float32 tensor."""
+    levels - 1 (levels defaults to max + 1, at least 2): any shape -> float32 tensor.
+
+    Used by the LatentExplorer (08 §5) and the TradeoffExplorer (07 §5); not called from a notebook.
+    """
     x = torch.as_tensor(x)
     if x.is_floating_point():
         return x.float()
@@ -37,14 +43,20 @@ def grey_unit(x, levels=None):
 
 
 def to_uint8(x):
-    """Floats in [0, 1] (any shape, tensor or array) -> uint8 in 0..255, clipped and rounded."""
+    """Floats in [0, 1] (any shape, tensor or array) -> uint8 in 0..255, clipped and rounded.
+
+    Used by plots.image_grid and explorers.latent.decoded_pixels; not called from a notebook.
+    """
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     return (np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def upscale(img, factor):
-    """Nearest-neighbour upscale of an image [H, W(, C)] by an integer factor -> [H*f, W*f(, C)]."""
+    """Nearest-neighbour upscale of an image [H, W(, C)] by an integer factor -> [H*f, W*f(, C)].
+
+    Used by explorers.latent.render_decoded, plots.image_grid; not called from a notebook.
+    """
     if int(factor) != factor or factor < 1:
         raise ValueError(f"factor must be a positive integer, got {factor!r}")
     factor = int(factor)
@@ -52,7 +64,10 @@ def upscale(img, factor):
 
 
 def image_side(x_dim):
-    """Side of a square image with x_dim pixels, or ValueError when x_dim is not a perfect square."""
+    """Side of a square image with x_dim pixels, or ValueError when x_dim is not a perfect square.
+
+    Used by explorers.latent.decoded_pixels and plots.image_grid; not called from a notebook.
+    """
     side = math.isqrt(int(x_dim))
     if side * side != x_dim:
         raise ValueError(f"images must be square (x_dim a perfect square), got x_dim={x_dim}")
@@ -60,13 +75,19 @@ def image_side(x_dim):
 
 
 def ellipse_points(center, radii, n=72):
-    """Points on an axis-aligned ellipse: center [2], radii [2] -> [n+1, 2] (closed polyline)."""
+    """Points on an axis-aligned ellipse: center [2], radii [2] -> [n+1, 2] (closed polyline).
+
+    Used by tests/test_plots.py (with raster.RasterAxes); not called from a notebook.
+    """
     t = np.linspace(0.0, 2.0 * np.pi, n + 1)
     return np.stack([center[0] + radii[0] * np.cos(t), center[1] + radii[1] * np.sin(t)], axis=1)
 
 
 def close_groups(xy, radius):
-    """Group points xy [n, 2] (display pixels) whose chains of neighbours lie within radius: -> lists of indices."""
+    """Group points xy [n, 2] (display pixels) whose chains of neighbours lie within radius: -> lists of indices.
+
+    Used by plots.annotate_merged; not called from a notebook.
+    """
     xy = np.asarray(xy, dtype=np.float64)
     if xy.ndim != 2 or xy.shape[1] != 2:
         raise ValueError(f"xy must be [n, 2] display coordinates, got {list(xy.shape)}")
@@ -87,7 +108,10 @@ def close_groups(xy, radius):
 
 
 def clip_segments(a, b, lo, hi):
-    """Liang–Barsky: clip segments a[m, 2] -> b[m, 2] to the box lo[2]..hi[2]; -> (a', b') of the visible parts."""
+    """Liang–Barsky: clip segments a[m, 2] -> b[m, 2] to the box lo[2]..hi[2]; -> (a', b') of the visible parts.
+
+    Used by raster.RasterAxes.polyline; not called from a notebook.
+    """
     d = b - a
     with np.errstate(divide="ignore", invalid="ignore"):
         t1, t2 = (lo - a) / d, (hi - a) / d
@@ -100,7 +124,10 @@ def clip_segments(a, b, lo, hi):
 
 
 class RasterAxes:
-    """A pre-rendered axes as an RGB array plus its data->pixel map, for drawing markers with numpy."""
+    """A pre-rendered axes as an RGB array plus its data->pixel map, for drawing markers with numpy.
+
+    Used by tests/test_plots.py and tests/test_widgets.py; not called from a notebook.
+    """
 
     def __init__(self, rgb, ax):
         """Keep rgb [H, W, 3] (figure pixels) and the affine data->pixel transform of `ax` (after drawing)."""
@@ -114,7 +141,10 @@ class RasterAxes:
         self.clip = (int(height - bbox.y1), int(height - bbox.y0), int(bbox.x0), int(bbox.x1))
 
     def to_pixels(self, xy):
-        """Data coordinates [..., 2] -> (col, row) pixel coordinates [..., 2] as floats."""
+        """Data coordinates [..., 2] -> (col, row) pixel coordinates [..., 2] as floats.
+
+        Used by raster.RasterAxes.polyline and raster.RasterAxes.marker; not called from a notebook.
+        """
         return np.asarray(xy, dtype=np.float64) * self._a + self._b
 
     def _put(self, img, cols, rows, colour):
@@ -126,7 +156,10 @@ class RasterAxes:
     def polyline(self, img, xy, colour, width=2):
         """Draw a polyline given in data coordinates [m, 2] onto img (in place), clipped to the axes box.
 
-        Segments are clipped to the box first, so a huge ellipse visits no more pixels than one that fits."""
+        Segments are clipped to the box first, so a huge ellipse visits no more pixels than one that fits.
+
+        Used by tests/test_plots.py; not called from a notebook.
+        """
         p = self.to_pixels(xy)
         r0, r1, c0, c1 = self.clip
         a, b = clip_segments(p[:-1], p[1:], np.array([c0 - 4.0, r0 - 4.0]), np.array([c1 + 4.0, r1 + 4.0]))
@@ -141,7 +174,10 @@ class RasterAxes:
                 self._put(img, base[:, 0] + dc - width // 2, base[:, 1] + dr - width // 2, colour)
 
     def marker(self, img, xy, colour, radius=6, outline=(0, 0, 0)):
-        """Draw a filled disc with a dark outline and a cross-hair at data point xy [2] onto img (in place)."""
+        """Draw a filled disc with a dark outline and a cross-hair at data point xy [2] onto img (in place).
+
+        Used by tests/test_plots.py; not called from a notebook.
+        """
         c, r = np.rint(np.clip(self.to_pixels(xy), -1e6, 1e6)).astype(int)
         dr, dc = np.mgrid[-radius - 1: radius + 2, -radius - 1: radius + 2]
         dist2 = dr * dr + dc * dc

@@ -28,7 +28,10 @@ DIGITS_FIT_BASELINE = {"epochs": 300, "batch_size": 64, "lr": 1e-3, "patience": 
 
 
 class WeightAverage:
-    """Exponential moving average of the weights (Polyak averaging) that can be swapped in for evaluation."""
+    """Exponential moving average of the weights (Polyak averaging) that can be swapped in for evaluation.
+
+    Used by recipes.fit_averaged; not called from a notebook.
+    """
 
     def __init__(self, params: list[torch.Tensor], decay: float):
         self.params, self.decay, self.steps, self.live = params, decay, 0, None
@@ -36,27 +39,39 @@ class WeightAverage:
 
     @torch.no_grad()
     def update(self) -> None:
-        """Blend the current weights in, with a short warm-up so early averages are not stuck at init."""
+        """Blend the current weights in, with a short warm-up so early averages are not stuck at init.
+
+        Used by recipes.fit_averaged (through train.fit); not called from a notebook.
+        """
         self.steps += 1
         d = min(self.decay, (1 + self.steps) / (10 + self.steps))
         torch._foreach_lerp_(self.averaged, [p.detach() for p in self.params], 1 - d)
 
     @torch.no_grad()
     def swap_in(self) -> None:
-        """Put the averaged weights into the model, keeping the live ones aside."""
+        """Put the averaged weights into the model, keeping the live ones aside.
+
+        Used by train.fit when it is given a weight average; not called from a notebook.
+        """
         self.live = [p.detach().clone() for p in self.params]
         torch._foreach_copy_(self.params, self.averaged)
 
     @torch.no_grad()
     def swap_back(self) -> None:
-        """Restore the live weights after swap_in."""
+        """Restore the live weights after swap_in.
+
+        Used by train.fit when it is given a weight average; not called from a notebook.
+        """
         if self.live is not None:
             torch._foreach_copy_(self.params, self.live)
             self.live = None
 
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, epochs: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Learning rate lr * (1 + cos(pi * epoch / epochs)) / 2, from lr at epoch 0 towards 0 (stepped per epoch)."""
+    """Learning rate lr * (1 + cos(pi * epoch / epochs)) / 2, from lr at epoch 0 towards 0 (stepped per epoch).
+
+    Used by recipes.fit_averaged; not called from a notebook.
+    """
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
 
 
@@ -66,6 +81,8 @@ def fit_averaged(model: VAE, train_x, val=None, *, epochs: int = 50, lr: float =
 
     `ema=0.99` validates and keeps an exponential moving average of the weights; `cosine=True` anneals the
     learning rate from lr towards 0 over `epochs`.
+
+    Used by recipes.fit_digits; not called from a notebook.
     """
     if ema is not None:
         real("ema", ema, low=0, high=1, low_open=True, high_open=True)
@@ -82,6 +99,8 @@ def fit_digits(seed: int = 0, progress: bool = True, **overrides) -> tuple[VAE, 
     """Train the benchmarked digits VAE (categorical-17, z_dim=16) on the 1000-image split with val early stopping.
 
     Keyword overrides go to the model (keys of DIGITS_MODEL) or to fit_averaged (everything else).
+
+    Used by train.fit_digits and benchmarks/training.py; not called from a notebook.
     """
     model_kw = {**DIGITS_MODEL, **{k: v for k, v in overrides.items() if k in DIGITS_MODEL}}
     fit_kw = {**DIGITS_FIT, **{k: v for k, v in overrides.items() if k not in DIGITS_MODEL}}

@@ -17,7 +17,10 @@ from vae_teach._checks import count as _count
 
 
 class LinearGaussian:
-    """z ~ N(0, I_k), x | z ~ N(W z + b, sigma^2 I_d) with W [d, k]: probabilistic PCA."""
+    """z ~ N(0, I_k), x | z ~ N(W z + b, sigma^2 I_d) with W [d, k]: probabilistic PCA.
+
+    Taught in 01 §2.
+    """
 
     def __init__(self, W, b, sigma) -> None:
         W = check.tensor("W", W, ("d", "k"), kind="float", convert=True, nonempty=True)
@@ -34,26 +37,41 @@ class LinearGaussian:
         return check.tensor("x", x, ("n", self.d), min_rows=1).to(self.W.dtype)
 
     def prior(self) -> D.Distribution:
-        """p(z) = N(0, I_k) as Independent(Normal), event [k]."""
+        """p(z) = N(0, I_k) as Independent(Normal), event [k].
+
+        Taught in 01 §3.
+        """
         zeros = torch.zeros(self.k, dtype=self.W.dtype)
         return D.Independent(D.Normal(zeros, torch.ones_like(zeros)), 1)
 
     def likelihood(self, z: torch.Tensor) -> D.Distribution:
-        """p(x|z) = N(W z + b, sigma^2 I): z [..., k] -> distribution batch [...], event [d]."""
+        """p(x|z) = N(W z + b, sigma^2 I): z [..., k] -> distribution batch [...], event [d].
+
+        Taught in 01 §2.
+        """
         mean = check.tensor("z", z, ("...", self.k)).to(self.W.dtype) @ self.W.T + self.b
         return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
 
     def marginal(self) -> D.MultivariateNormal:
-        """p(x) = N(b, W W^T + sigma^2 I), event [d]."""
+        """p(x) = N(b, W W^T + sigma^2 I), event [d].
+
+        Taught in 01 §2.
+        """
         cov = self.W @ self.W.T + self.sigma**2 * torch.eye(self.d, dtype=self.W.dtype)
         return D.MultivariateNormal(self.b, covariance_matrix=cov)
 
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
-        """Exact log p(x) = log N(x; b, W W^T + sigma^2 I): [n, d] -> [n]."""
+        """Exact log p(x) = log N(x; b, W W^T + sigma^2 I): [n, d] -> [n].
+
+        Taught in 01 §2.
+        """
         return self.marginal().log_prob(self._x(x))
 
     def posterior(self, x: torch.Tensor) -> D.MultivariateNormal:
-        """Exact p(z|x) = N(M^-1 W^T (x - b), sigma^2 M^-1), M = W^T W + sigma^2 I: [n, d] -> batch [n]."""
+        """Exact p(z|x) = N(M^-1 W^T (x - b), sigma^2 M^-1), M = W^T W + sigma^2 I: [n, d] -> batch [n].
+
+        Taught in 01 §3.
+        """
         x = self._x(x)
         M = self.W.T @ self.W + self.sigma**2 * torch.eye(self.k, dtype=self.W.dtype)
         L = torch.linalg.cholesky(M)
@@ -63,7 +81,10 @@ class LinearGaussian:
         return D.MultivariateNormal(mean, covariance_matrix=cov.expand(x.shape[0], self.k, self.k))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Ancestral sampling z ~ p(z), x ~ p(x|z): -> (z [n, k], x [n, d])."""
+        """Ancestral sampling z ~ p(z), x ~ p(x|z): -> (z [n, k], x [n, d]).
+
+        Taught in 01 §2.
+        """
         n = _count("n", n)
         z = torch.randn(n, self.k, generator=generator, dtype=self.W.dtype)
         noise = torch.randn(n, self.d, generator=generator, dtype=self.W.dtype)
@@ -71,7 +92,10 @@ class LinearGaussian:
 
     @property
     def tau(self) -> float:
-        """The observation noise τ of x | z ~ N(W z + b, τ² I) (the course's name; stored as ``sigma``)."""
+        """The observation noise τ of x | z ~ N(W z + b, τ² I) (the course's name; stored as ``sigma``).
+
+        Taught in 01 §2.
+        """
         return self.sigma
 
     def expected_log_lik(self, mu: torch.Tensor, sigma: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -80,6 +104,8 @@ class LinearGaussian:
         The reconstruction term of the ELBO (AEVB eq. 3, 7) with no sampling: writing z = mu + sigma ⊙ ε,
         E||x - W z - b||² = ||x - W mu - b||² + Σ_j sigma_j² ||W_:j||², so
         E_q[log p(x|z)] = -d/2 log(2π τ²) - (||x - W mu - b||² + Σ_j sigma_j² ||W_:j||²) / (2 τ²).
+
+        Taught in 03 §2.
         """
         x = self._x(x)
         mu, sigma = torch.as_tensor(mu, dtype=self.W.dtype), torch.as_tensor(sigma, dtype=self.W.dtype)
@@ -95,7 +121,10 @@ class LinearGaussian:
 
     @classmethod
     def fit_ppca(cls, x: torch.Tensor, k: int, ddof: int = 0) -> LinearGaussian:
-        """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop eq. 7-8)."""
+        """Closed-form pPCA (float64): x [n, d] -> k latents; ddof=0 is the MLE (Tipping & Bishop eq. 7-8).
+
+        Used by tests/test_toy.py and tests/test_compare.py; not called from a notebook.
+        """
         x = check.tensor("x", x, ("n", "d"), min_rows=1)
         k = _count("k", k)
         n, d = x.shape
@@ -116,12 +145,18 @@ class LinearGaussian:
 
 
 def square(z: torch.Tensor) -> torch.Tensor:
-    """f(z) = z^2, the default Nonlinear1D mean: x > 0 has two explanations, z = ±sqrt(x)."""
+    """f(z) = z^2, the default Nonlinear1D mean: x > 0 has two explanations, z = ±sqrt(x).
+
+    The default mean of toy.Nonlinear1D (01 §2); not called from a notebook.
+    """
     return z * z
 
 
 class Nonlinear1D:
-    """z ~ N(0, 1), x | z ~ N(f(z), sigma^2); for f(z) = z^2, p(z|x) is bimodal when x > sigma^2 / 2."""
+    """z ~ N(0, 1), x | z ~ N(f(z), sigma^2); for f(z) = z^2, p(z|x) is bimodal when x > sigma^2 / 2.
+
+    Taught in 01 §2.
+    """
 
     def __init__(
         self,
@@ -141,7 +176,10 @@ class Nonlinear1D:
 
     @property
     def tau(self) -> float:
-        """The observation noise τ of x | z ~ N(f(z), τ²) (the course's name; stored as ``sigma``)."""
+        """The observation noise τ of x | z ~ N(f(z), τ²) (the course's name; stored as ``sigma``).
+
+        Taught in 01 §2.
+        """
         return self.sigma
 
     def __repr__(self) -> str:
@@ -159,24 +197,36 @@ class Nonlinear1D:
         return x.to(torch.float64)
 
     def prior(self) -> D.Distribution:
-        """p(z) = N(0, 1) as Independent(Normal), event [1]."""
+        """p(z) = N(0, 1) as Independent(Normal), event [1].
+
+        Taught in 01 §3.
+        """
         zeros = torch.zeros(1, dtype=torch.float64)
         return D.Independent(D.Normal(zeros, torch.ones_like(zeros)), 1)
 
     def likelihood(self, z: torch.Tensor) -> D.Distribution:
-        """p(x|z) = N(f(z), sigma^2): z [..., 1] -> distribution batch [...], event [1]."""
+        """p(x|z) = N(f(z), sigma^2): z [..., 1] -> distribution batch [...], event [1].
+
+        Taught in 01 §3.
+        """
         mean = self.f(check.tensor("z", z, ("...", 1)).to(torch.float64))
         return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
 
     def log_joint(self, x, z: torch.Tensor) -> torch.Tensor:
-        """log p(x, z) = log N(z; 0, 1) + log N(x; f(z), sigma^2): x [n], z [m] -> [n, m]."""
+        """log p(x, z) = log N(z; 0, 1) + log N(x; f(z), sigma^2): x [n], z [m] -> [n, m].
+
+        Taught in 02 §1.
+        """
         x = self._x(x)
         z = check.tensor("z", z, convert=torch.float64).to(torch.float64).reshape(-1)
         log_pz = D.Normal(0.0, 1.0).log_prob(z)
         return log_pz + D.Normal(self.f(z), self.sigma).log_prob(x[:, None])
 
     def log_marginal(self, x) -> torch.Tensor:
-        """log p(x) = log ∫ p(z) p(x|z) dz by the trapezoid rule on the z grid: x [n] or [n, 1] -> [n]."""
+        """log p(x) = log ∫ p(z) p(x|z) dz by the trapezoid rule on the z grid: x [n] or [n, 1] -> [n].
+
+        Taught in 01 §2.
+        """
         lj = self.log_joint(x, self.grid)
         step = 2 * self.z_limit / (self.n_grid - 1)
         ends = torch.logaddexp(lj[:, 0], lj[:, -1]) + math.log(0.5)
@@ -189,13 +239,19 @@ class Nonlinear1D:
         return inner + torch.log1p(-(ends - inner).exp()) + math.log(step)
 
     def posterior_density(self, x, z) -> torch.Tensor:
-        """p(z|x) = p(x, z) / p(x) on given z: x [n] or [n, 1], z [m] -> [n, m] (a number x gives [m])."""
+        """p(z|x) = p(x, z) / p(x) on given z: x [n] or [n, 1], z [m] -> [n, m] (a number x gives [m]).
+
+        Taught in 01 §3.
+        """
         x = check.tensor("x", x, convert=torch.float64)
         out = (self.log_joint(x, z) - self.log_marginal(x)[:, None]).exp()
         return out[0] if x.dim() == 0 else out
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Ancestral sampling: -> (z [n, 1], x [n, 1]) in float64."""
+        """Ancestral sampling: -> (z [n, 1], x [n, 1]) in float64.
+
+        Taught in 01 §2.
+        """
         n = _count("n", n)
         z = torch.randn(n, 1, generator=generator, dtype=torch.float64)
         noise = torch.randn(n, 1, generator=generator, dtype=torch.float64)
@@ -205,7 +261,10 @@ class Nonlinear1D:
 # ---- exact ELBO terms for a Gaussian q (used by notebooks 02-03 and the PosteriorExplorer) -----------------
 def gauss_hermite(n: int = 80) -> tuple[torch.Tensor, torch.Tensor]:
     """Hermite nodes t [n] and weights w [n] (float64): E_{N(m, s^2)}[g(z)] ≈ Σ w g(m + √2 s t), exact for
-    polynomials g of degree < 2n."""
+    polynomials g of degree < 2n.
+
+    Used by gradients.true_gradient and the GradientExplorer of 05 §6; not called from a notebook.
+    """
     import numpy as np
 
     t, w = np.polynomial.hermite.hermgauss(_count("n", n))
@@ -216,7 +275,10 @@ _GH_T, _GH_W = gauss_hermite(80)
 
 
 def exact_terms_1d(model: Nonlinear1D, x, mean: float, log_sigma: float, log_px: float | None = None):
-    """(log p(x), ELBO, KL(q || p(z|x))) for q = N(mean, e^{2 log_sigma}) by 80-node Gauss–Hermite (eq. 2-3)."""
+    """(log p(x), ELBO, KL(q || p(z|x))) for q = N(mean, e^{2 log_sigma}) by 80-node Gauss–Hermite (eq. 2-3).
+
+    Used by the PosteriorExplorer of 02 §4; not called from a notebook.
+    """
     s = math.exp(log_sigma)
     z = mean + math.sqrt(2.0) * s * _GH_T
     log_px = float(model.log_marginal(x)[0]) if log_px is None else log_px
@@ -230,7 +292,10 @@ def exact_terms_1d(model: Nonlinear1D, x, mean: float, log_sigma: float, log_px:
 def linear_expected_log_lik(model: LinearGaussian, x: torch.Tensor, mean, log_sigma) -> torch.Tensor:
     """E_q[log p(x|z)] in closed form for q = N(mean [k], diag e^{2 log_sigma}), x [d] -> scalar (eq. 7, first term).
 
-    = -d/2 log(2 pi sigma^2) - (|x - W m - b|^2 + tr(W diag(s^2) W^T)) / (2 sigma^2)."""
+    = -d/2 log(2 pi sigma^2) - (|x - W m - b|^2 + tr(W diag(s^2) W^T)) / (2 sigma^2).
+
+    Used by toy.exact_terms_2d; not called from a notebook.
+    """
     mean = torch.as_tensor(mean, dtype=torch.float64)
     s2 = torch.as_tensor(log_sigma, dtype=torch.float64).mul(2).exp()
     W, b, var = model.W.double(), model.b.double(), model.sigma**2
@@ -239,7 +304,10 @@ def linear_expected_log_lik(model: LinearGaussian, x: torch.Tensor, mean, log_si
 
 
 def exact_terms_2d(model: LinearGaussian, x, mean, log_sigma, posterior=None, log_px: float | None = None):
-    """(log p(x), ELBO, KL(q || p(z|x))) in closed form: LinearGaussian, q = N(mean [k], diag e^{2 log_sigma})."""
+    """(log p(x), ELBO, KL(q || p(z|x))) in closed form: LinearGaussian, q = N(mean [k], diag e^{2 log_sigma}).
+
+    Used by the PosteriorExplorer of 02 §4; not called from a notebook.
+    """
     from vae_teach.bounds import gaussian_kl
 
     mean = torch.as_tensor(mean, dtype=torch.float64)

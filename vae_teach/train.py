@@ -27,12 +27,18 @@ __all__ = ["FORMAT", "BetaRun", "History", "TrainingDiverged", "beta_sweep", "fi
 
 
 class TrainingDiverged(FloatingPointError):
-    """Raised when a loss term becomes NaN or infinite during training."""
+    """Raised when a loss term becomes NaN or infinite during training.
+
+    Raised by train.fit (06 §3); not called from a notebook.
+    """
 
 
 @dataclass
 class History:
-    """Per-epoch training record; losses are in nats per image (batch mean), time is seconds since the start."""
+    """Per-epoch training record; losses are in nats per image (batch mean), time is seconds since the start.
+
+    Returned by train.fit (06 §3); not called from a notebook.
+    """
 
     epoch: list[int] = field(default_factory=list)
     beta: list[float] = field(default_factory=list)
@@ -50,7 +56,10 @@ class History:
     stopped_early: bool = False
 
     def as_dict(self) -> dict:
-        """All fields as a plain dict of lists (JSON-able)."""
+        """All fields as a plain dict of lists (JSON-able).
+
+        Used by tests/test_train.py; not called from a notebook.
+        """
         return asdict(self)
 
     def __len__(self) -> int:
@@ -58,7 +67,10 @@ class History:
 
 
 class BetaRun(NamedTuple):
-    """One point of a beta sweep: rate = mean KL(q||p) and distortion = mean E_q[-log p(x|z)], nats per image."""
+    """One point of a beta sweep: rate = mean KL(q||p) and distortion = mean E_q[-log p(x|z)], nats per image.
+
+    Returned by train.beta_sweep (07 §1); not called from a notebook.
+    """
 
     beta: float
     model: VAE
@@ -89,6 +101,8 @@ def fit(
     weights are restored. A NaN or inf loss restores the last weights that gave finite losses and raises
     TrainingDiverged. `optimizer`, `scheduler` (stepped after each epoch) and `averager` (weights swapped in to
     validate, and kept at the end) are the hooks recipes.py uses.
+
+    Taught in 06 §3; first used in 04 §1.
     """
     x, xv = _check_fit(model, train, val, epochs, batch_size, lr, beta, seed, patience)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -305,7 +319,10 @@ def _blame_model(model: VAE) -> str:
 # ---- beta sweeps ------------------------------------------------------------------------------------------
 @torch.no_grad()
 def rate_distortion(model: VAE, x, n_samples: int = 10, seed: int = 0) -> tuple[float, float]:
-    """(rate, distortion) in nats per image: mean KL(q(z|x)||p(z)) and mean E_q[-log p(x|z)] over n_samples z."""
+    """(rate, distortion) in nats per image: mean KL(q(z|x)||p(z)) and mean E_q[-log p(x|z)] over n_samples z.
+
+    Taught in 07 Going deeper "KL warm-up".
+    """
     x = _check_data(model, x, "x")
     count("n_samples", n_samples)
     g = torch.Generator().manual_seed(_checks.seed("seed", seed))
@@ -328,7 +345,9 @@ def beta_sweep(
 
     Distortion is averaged over 10 posterior samples per image (a fixed generator), rate is the closed-form
     KL; both in nats per image. Every model starts from the same initial weights (make_model runs seeded).
-    Every beta is checked before any model trains. Taught in notebook 07.
+    Every beta is checked before any model trains.
+
+    Taught in 07 §1.
     """
     if not callable(make_model):
         raise ValueError(f"make_model must be a callable returning a fresh VAE, got {type(make_model).__name__}")
@@ -359,7 +378,10 @@ def beta_sweep(
 
 # ---- the digits recipe (recipes.py) -----------------------------------------------------------------------
 def fit_digits(seed: int = 0, progress: bool = True, **overrides) -> tuple[VAE, History]:
-    """Train the benchmarked digits VAE (recipes.fit_digits): -> (model, History)."""
+    """Train the benchmarked digits VAE (recipes.fit_digits): -> (model, History).
+
+    Used by benchmarks/quality.py and tests/test_train.py; not called from a notebook.
+    """
     from vae_teach import recipes
 
     return recipes.fit_digits(seed=seed, progress=progress, **overrides)

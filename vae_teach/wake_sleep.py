@@ -19,7 +19,10 @@ def _seed_from(generator: torch.Generator | None) -> int:
 
 
 def wake_loss(model: VAE, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """-log p_theta(x, z), z ~ q_phi(z|x) held fixed, mean over the batch: x [M, D] -> scalar nats (wake phase)."""
+    """-log p_theta(x, z), z ~ q_phi(z|x) held fixed, mean over the batch: x [M, D] -> scalar nats (wake phase).
+
+    Used by wake_sleep.wake_sleep_step; not called from a notebook.
+    """
     with torch.no_grad():
         q = model.encode(x)
         z = q.mean + q.stddev * torch.randn(q.mean.shape, generator=generator)
@@ -27,7 +30,10 @@ def wake_loss(model: VAE, x: torch.Tensor, generator: torch.Generator | None = N
 
 
 def dream(model: VAE, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ancestral samples from the generative model: z ~ p(z), x ~ p_theta(x|z) -> (z [n, J], x [n, D])."""
+    """Ancestral samples from the generative model: z ~ p(z), x ~ p_theta(x|z) -> (z [n, J], x [n, D]).
+
+    Used by wake_sleep.sleep_loss; not called from a notebook.
+    """
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(_seed_from(generator))
         z = torch.randn(n, model.z_dim)
@@ -35,13 +41,19 @@ def dream(model: VAE, n: int, generator: torch.Generator | None = None) -> tuple
 
 
 def sleep_loss(model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """-log q_phi(z|x) on n dreams (z, x), mean: -> scalar nats (sleep phase)."""
+    """-log q_phi(z|x) on n dreams (z, x), mean: -> scalar nats (sleep phase).
+
+    Used by wake_sleep.wake_sleep_step; not called from a notebook.
+    """
     z, x = dream(model, n, generator)
     return -model.encode(x).log_prob(z).mean()
 
 
 def split_params(model: VAE) -> tuple[list[torch.nn.Parameter], list[torch.nn.Parameter]]:
-    """(theta, phi): the generative model's parameters (decoder, learned sigma_x) and the encoder's."""
+    """(theta, phi): the generative model's parameters (decoder, learned sigma_x) and the encoder's.
+
+    Used by compare.train (09 §3); not called from a notebook.
+    """
     phi = list(model.encoder.parameters())
     ids = {id(p) for p in phi}
     return [p for p in model.parameters() if id(p) not in ids], phi
@@ -49,7 +61,10 @@ def split_params(model: VAE) -> tuple[list[torch.nn.Parameter], list[torch.nn.Pa
 
 def wake_sleep_step(model: VAE, x: torch.Tensor, opt_theta: torch.optim.Optimizer, opt_phi: torch.optim.Optimizer,
                     generator: torch.Generator | None = None) -> tuple[float, float]:
-    """One wake theta-step on the batch x [M, D] and one sleep phi-step on M dreams -> (wake, sleep) losses."""
+    """One wake theta-step on the batch x [M, D] and one sleep phi-step on M dreams -> (wake, sleep) losses.
+
+    Used by compare.train (09 §3); not called from a notebook.
+    """
     opt_theta.zero_grad()
     wake = wake_loss(model, x, generator)
     wake.backward()

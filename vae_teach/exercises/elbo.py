@@ -60,7 +60,10 @@ def _iwae_from_log_weights(log_w):
 
 
 def check_log_marginal(fn) -> bool | None:
-    """Check fn(W, b, sigma, x) -> log p(x) [n] for the linear-Gaussian model."""
+    """Check fn(W, b, sigma, x) -> log p(x) [n] for the linear-Gaussian model.
+
+    Exercise in 03 Try it.
+    """
     W, b, sigma, x, _, _ = _case()
     return check(
         "log p(x) of the linear-Gaussian model", fn, _log_marginal, cases=[(W, b, sigma, x)],
@@ -70,7 +73,10 @@ def check_log_marginal(fn) -> bool | None:
 
 
 def check_elbo_estimate(fn) -> bool | None:
-    """Check fn(x, mu, std, eps, W, b, sigma) -> Monte Carlo ELBO [n] using the given noise eps [S, n, k]."""
+    """Check fn(x, mu, std, eps, W, b, sigma) -> Monte Carlo ELBO [n] using the given noise eps [S, n, k].
+
+    Exercise in 03 Try it.
+    """
     W, b, sigma, x, mu, std = _case(1)
     eps = torch.randn(50, *mu.shape, generator=torch.Generator().manual_seed(5), dtype=mu.dtype)
     return check(
@@ -81,7 +87,10 @@ def check_elbo_estimate(fn) -> bool | None:
 
 
 def check_gap_kl(fn) -> bool | None:
-    """Check fn(x, mu, std, W, b, sigma) -> KL(q ‖ p(z|x)) [n], the gap log p(x) − ELBO."""
+    """Check fn(x, mu, std, W, b, sigma) -> KL(q ‖ p(z|x)) [n], the gap log p(x) − ELBO.
+
+    Exercise in 03 Try it.
+    """
     W, b, sigma, x, mu, std = _case(2)
     return check(
         "the gap is KL(q ‖ p(z|x))", fn, _gap_kl, cases=[(x, mu, std, W, b, sigma)],
@@ -92,7 +101,10 @@ def check_gap_kl(fn) -> bool | None:
 
 
 def check_iwae_from_log_weights(fn) -> bool | None:
-    """Check fn(log_w) -> IWAE bound [n] from log weights [k, n]."""
+    """Check fn(log_w) -> IWAE bound [n] from log weights [k, n].
+
+    Exercise in 03 Try it.
+    """
     g = torch.Generator().manual_seed(3)
     log_w = torch.randn(16, 5, generator=g, dtype=torch.float64) * 3 - 800.0
     return check(

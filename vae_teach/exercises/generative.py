@@ -45,7 +45,10 @@ def _explain_tuple(got, want, case) -> str | None:
 
 
 def check_sample_x(fn) -> bool | None:
-    """Check fn(W, b, sigma, eps_z, eps_x) -> x [n, d], an ancestral sample of the linear-Gaussian model."""
+    """Check fn(W, b, sigma, eps_z, eps_x) -> x [n, d], an ancestral sample of the linear-Gaussian model.
+
+    Exercise in 01 Try it.
+    """
     return check(
         "ancestral sample", fn, _sample_x, cases=[_model_case(1), _model_case(2, n=4, d=5, k=3)],
         hint="first z = eps_z (a draw from the prior N(0, I)); then x = W z + b plus noise of standard "
@@ -55,7 +58,10 @@ def check_sample_x(fn) -> bool | None:
 
 
 def check_log_joint(fn) -> bool | None:
-    """Check fn(x, z, W, b, sigma) -> log p(x, z) per row [n]."""
+    """Check fn(x, z, W, b, sigma) -> log p(x, z) per row [n].
+
+    Exercise in 01 Try it.
+    """
     cases = []
     for seed in (3, 4):
         w, b, sigma, eps_z, eps_x = _model_case(seed)
@@ -68,7 +74,10 @@ def check_log_joint(fn) -> bool | None:
 
 
 def check_naive_log_evidence(fn) -> bool | None:
-    """Check fn(log_lik [S]) -> scalar log of the mean of exp(log_lik)."""
+    """Check fn(log_lik [S]) -> scalar log of the mean of exp(log_lik).
+
+    Exercise in 01 Try it.
+    """
     g = torch.Generator().manual_seed(5)
     cases = [(torch.randn(50, generator=g) * 3 - 40,), (torch.tensor([-1000.0, -1001.0, -1002.5]),)]
     return check(

@@ -21,7 +21,10 @@ def _pearson(x, y):
 
 
 def check_inverse_cdf(answer):
-    """Check `answer(u) -> z`, the standard-normal inverse CDF applied to every entry of u."""
+    """Check `answer(u) -> z`, the standard-normal inverse CDF applied to every entry of u.
+
+    Exercise in 08 Try it.
+    """
     cases = [(torch.tensor([0.5]),), (torch.tensor([0.05, 0.25, 0.75, 0.95]),), (torch.tensor([[0.1, 0.9]]),)]
     return check(
         "Gaussian inverse CDF", answer, _inverse_cdf, cases, atol=1e-4,
@@ -30,7 +33,10 @@ def check_inverse_cdf(answer):
 
 
 def check_interpolate(answer):
-    """Check `answer(a, b, steps) -> [steps, d]`, the straight line from a to b with both ends included."""
+    """Check `answer(a, b, steps) -> [steps, d]`, the straight line from a to b with both ends included.
+
+    Exercise in 08 Try it.
+    """
     cases = [
         (torch.tensor([0.0, 0.0]), torch.tensor([1.0, 2.0]), 3),
         (torch.tensor([-1.0, 0.5, 2.0]), torch.tensor([1.0, 0.5, -2.0]), 5),
@@ -42,7 +48,10 @@ def check_interpolate(answer):
 
 
 def check_correlation(answer):
-    """Check `answer(x, y) -> float`, the Pearson correlation of two equally long samples."""
+    """Check `answer(x, y) -> float`, the Pearson correlation of two equally long samples.
+
+    Exercise in 08 Try it.
+    """
     g = torch.Generator().manual_seed(3)
     x = torch.randn(100, generator=g)
     cases = [(x, 2 * x + 1), (x, -x), (x, x + torch.randn(100, generator=g))]

@@ -44,7 +44,10 @@ def _loss_per_image(recon_per_pixel, kl_per_dim):
 
 
 def check_gaussian_kl(fn) -> bool | None:
-    """Check fn(mu, logvar) -> KL(q ‖ N(0, I)) [n] for diagonal Gaussian q."""
+    """Check fn(mu, logvar) -> KL(q ‖ N(0, I)) [n] for diagonal Gaussian q.
+
+    Exercise in 04 Try it.
+    """
     return check(
         "closed-form Gaussian KL", fn, _gaussian_kl, cases=[(_inputs()["mu"], _inputs()["logvar"])],
         hint="KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) with σ² = exp(logvar); it is ≥ 0, summed over the last dim.",
@@ -52,7 +55,10 @@ def check_gaussian_kl(fn) -> bool | None:
 
 
 def check_gaussian_nll(fn) -> bool | None:
-    """Check fn(x, mean, sigma_x) -> −log N(x; mean, σ_x²I) [n], summed over pixels, constant included."""
+    """Check fn(x, mean, sigma_x) -> −log N(x; mean, σ_x²I) [n], summed over pixels, constant included.
+
+    Exercise in 04 Try it.
+    """
     t = _inputs()
     return check(
         "Gaussian negative log-likelihood", fn, _gaussian_nll,
@@ -63,7 +69,10 @@ def check_gaussian_nll(fn) -> bool | None:
 
 
 def check_bce_mass(fn) -> bool | None:
-    """Check fn(p) -> ∫₀¹ exp(−BCE(x; p)) dx for a tensor of pixel probabilities p (tested away from p = ½)."""
+    """Check fn(p) -> ∫₀¹ exp(−BCE(x; p)) dx for a tensor of pixel probabilities p (tested away from p = ½).
+
+    Exercise in 04 Try it.
+    """
     # p = ½ is left out on purpose: there the closed form (2p − 1) / log(p / (1 − p)) is 0/0 (its limit is ½),
     # and the notebook's task says so. Numerical integration and the closed form are both accepted.
     p = torch.tensor([0.05, 0.3, 0.7, 0.9], dtype=torch.float64)
@@ -98,7 +107,10 @@ def _explain_loss(got, want, case) -> str | None:
 
 
 def check_loss_per_image(fn) -> bool | None:
-    """Check fn(recon_per_pixel [n, d], kl_per_dim [n, k]) -> −ELBO in nats per image, averaged over the batch."""
+    """Check fn(recon_per_pixel [n, d], kl_per_dim [n, k]) -> −ELBO in nats per image, averaged over the batch.
+
+    Exercise in 04 Try it.
+    """
     t = _inputs()
     hint = _HINT_SUM_MEAN + " Averaging over pixels shrinks the reconstruction term by d and tilts the balance."
     return check("loss in nats per image", fn, _loss_per_image, cases=[(t["recon"], t["kl_dim"])], hint=hint,

@@ -40,7 +40,10 @@ def _lg_case(seed: int, n: int = 4, d: int = 3, k: int = 2) -> tuple[torch.Tenso
 
 
 def check_grid_posterior(fn) -> bool | None:
-    """Check fn(z_grid, log_prior, log_lik) -> posterior density on the grid (integrates to 1)."""
+    """Check fn(z_grid, log_prior, log_lik) -> posterior density on the grid (integrates to 1).
+
+    Exercise in 02 Try it.
+    """
     return check(
         "posterior on a grid", fn, _grid_posterior,
         cases=[_grid_case(1.5), _grid_case(-0.3), _grid_case(3.0, 0.2)],
@@ -51,7 +54,10 @@ def check_grid_posterior(fn) -> bool | None:
 
 
 def check_linear_gaussian_posterior(fn) -> bool | None:
-    """Check fn(W, b, sigma, x) -> (mean [n, k], cov [k, k]) of p(z|x) for the linear-Gaussian model."""
+    """Check fn(W, b, sigma, x) -> (mean [n, k], cov [k, k]) of p(z|x) for the linear-Gaussian model.
+
+    Exercise in 02 Try it.
+    """
     return check(
         "linear-Gaussian posterior", fn, _lg_posterior, cases=[_lg_case(7), _lg_case(8, n=2, d=4, k=3)],
         hint="precision = prior precision + data precision = I + WᵀW/σ² (do not forget the prior's I); "

@@ -44,7 +44,10 @@ def _check_pair(name, fn, reference, cases, maths_hint) -> bool | None:
 
 
 def check_reparam_sample(fn) -> bool | None:
-    """Check fn(mu, sigma, eps) -> z = mu + sigma * eps (elementwise tensors)."""
+    """Check fn(mu, sigma, eps) -> z = mu + sigma * eps (elementwise tensors).
+
+    Exercise in 05 Try it.
+    """
     return check(
         "reparameterised sample", fn, _reparam_sample, cases=[_inputs()],
         hint="z is a deterministic function of (mu, sigma) and the noise eps: shift by mu, scale by sigma.",
@@ -52,7 +55,10 @@ def check_reparam_sample(fn) -> bool | None:
 
 
 def check_score(fn) -> bool | None:
-    """Check fn(z, mu, sigma) -> (d log q / d mu, d log q / d sigma) for q = N(mu, sigma^2), tensors [n]."""
+    """Check fn(z, mu, sigma) -> (d log q / d mu, d log q / d sigma) for q = N(mu, sigma^2), tensors [n].
+
+    Exercise in 05 Try it.
+    """
     mu, sigma, eps = _inputs()
     return _check_pair(
         "score of a Gaussian", fn, _score, [(_reparam_sample(mu, sigma, eps), mu, sigma)],
@@ -61,7 +67,10 @@ def check_score(fn) -> bool | None:
 
 
 def check_pathwise_sin(fn) -> bool | None:
-    """Check fn(mu, sigma, eps) -> per-sample pathwise gradient (d/dmu, d/dsigma) of f(z) = sin z, tensors [n]."""
+    """Check fn(mu, sigma, eps) -> per-sample pathwise gradient (d/dmu, d/dsigma) of f(z) = sin z, tensors [n].
+
+    Exercise in 05 Try it.
+    """
     return _check_pair(
         "pathwise gradient of sin z", fn, _pathwise_sin, [_inputs()],
         "chain rule: d f / d mu = f'(z) * dz/dmu with f'(z) = cos z, dz/dmu = 1 and dz/dsigma = eps.",
@@ -69,7 +78,10 @@ def check_pathwise_sin(fn) -> bool | None:
 
 
 def check_exact_grad_exp(fn) -> bool | None:
-    """Check fn(mu, sigma) -> the exact gradient (d/dmu, d/dsigma) of E[e^z] under N(mu, sigma^2), tensors [n]."""
+    """Check fn(mu, sigma) -> the exact gradient (d/dmu, d/dsigma) of E[e^z] under N(mu, sigma^2), tensors [n].
+
+    Exercise in 05 Try it.
+    """
     return _check_pair(
         "exact gradient of E[exp(z)]", fn, _exact_grad_exp, [_inputs()[:2]],
         "first write E[e^z] in closed form, exp(mu + sigma^2 / 2), then differentiate by mu and by sigma.",

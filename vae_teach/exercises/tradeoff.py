@@ -23,7 +23,10 @@ def _dims_in_use(kl_per_dim, threshold=0.1):
 
 
 def check_beta_loss(answer):
-    """Check `answer(distortion, rate, beta) -> [n]`, the loss minimised for a given β."""
+    """Check `answer(distortion, rate, beta) -> [n]`, the loss minimised for a given β.
+
+    Exercise in 07 Try it.
+    """
     g = torch.Generator().manual_seed(7)
     d, r = 50 + 10 * torch.rand(4, generator=g), 5 * torch.rand(4, generator=g)
     cases = [(d, r, 0.0), (d, r, 1.0), (d, r, 4.0)]
@@ -34,7 +37,10 @@ def check_beta_loss(answer):
 
 
 def check_warmup(answer):
-    """Check `answer(epoch, warmup_epochs) -> float`, a linear warm-up from β = 0 to β = 1."""
+    """Check `answer(epoch, warmup_epochs) -> float`, a linear warm-up from β = 0 to β = 1.
+
+    Exercise in 07 Try it.
+    """
     cases = [(0, 10), (3, 10), (10, 10), (25, 10), (1, 4)]
     return check(
         "linear KL warm-up", answer, _warmup, cases,
@@ -43,7 +49,10 @@ def check_warmup(answer):
 
 
 def check_dims_in_use(answer):
-    """Check `answer(kl_per_dim, threshold) -> int`, the count of latent dims carrying more than `threshold` nats."""
+    """Check `answer(kl_per_dim, threshold) -> int`, the count of latent dims carrying more than `threshold` nats.
+
+    Exercise in 07 Try it.
+    """
     cases = [
         (torch.tensor([2.3, 0.001, 0.5, 0.0]), 0.01),
         (torch.tensor([0.02, 0.005, 0.011]), 0.01),

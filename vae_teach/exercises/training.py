@@ -34,7 +34,10 @@ def _bits_per_dim(nats_per_image, n_pixels=64):
 
 
 def check_kl_per_dim(fn) -> bool | None:
-    """Check fn(mu, logvar) -> [k], the batch-mean closed-form KL to N(0, 1) of each latent dimension."""
+    """Check fn(mu, logvar) -> [k], the batch-mean closed-form KL to N(0, 1) of each latent dimension.
+
+    Exercise in 06 Try it.
+    """
     return check(
         "KL per latent dimension", fn, _kl_per_dim, cases=_cases_mu_logvar(),
         hint="per dim: 0.5 * (mu^2 + exp(logvar) - 1 - logvar); average over the batch (dim 0); keep k dims.",
@@ -42,7 +45,10 @@ def check_kl_per_dim(fn) -> bool | None:
 
 
 def check_active_units(fn) -> bool | None:
-    """Check fn(mu) -> int, the number of active units (Burda et al. 2015) given encoder means mu [n, k]."""
+    """Check fn(mu) -> int, the number of active units (Burda et al. 2015) given encoder means mu [n, k].
+
+    Exercise in 06 Try it.
+    """
     return check(
         "active units", fn, _active_units, cases=[(c[0],) for c in _cases_mu_logvar()],
         hint="take the variance of each column of mu across the data points (dim 0); count those above 0.01.",
@@ -50,7 +56,10 @@ def check_active_units(fn) -> bool | None:
 
 
 def check_bits_per_dim(fn) -> bool | None:
-    """Check fn(nats_per_image) -> bits per pixel for an 8x8 digit."""
+    """Check fn(nats_per_image) -> bits per pixel for an 8x8 digit.
+
+    Exercise in 06 Try it.
+    """
     return check(
         "nats per image to bits per pixel", fn, _bits_per_dim, cases=[(96.0,), (140.5,), (1.0,)],
         hint="1 nat = 1 / ln 2 bits, and an image has 64 pixels.",

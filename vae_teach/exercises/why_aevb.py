@@ -20,7 +20,10 @@ def _wake_sleep_losses(log_prior, log_lik, log_q_dream):
 
 
 def check_wake_sleep_losses(fn) -> bool | None:
-    """Check fn(log_prior, log_lik, log_q_dream) -> (wake loss, sleep loss), two scalars."""
+    """Check fn(log_prior, log_lik, log_q_dream) -> (wake loss, sleep loss), two scalars.
+
+    Exercise in 09 Try it.
+    """
     return check(
         "wake and sleep losses", fn, _wake_sleep_losses, cases=_wake_sleep_cases(),
         hint="wake: minus the batch mean of log p(z) + log p(x|z) (the joint); sleep: minus the mean of log q on "
@@ -47,7 +50,10 @@ def _leapfrog_cases():
 
 
 def check_leapfrog(fn) -> bool | None:
-    """Check fn(z, p, grad_log_p, step) -> (z, p): one leapfrog step of HMC."""
+    """Check fn(z, p, grad_log_p, step) -> (z, p): one leapfrog step of HMC.
+
+    Exercise in 09 Try it.
+    """
     def fresh(f):
         return lambda z, p, grad, step: f(z.clone(), p.clone(), grad, step)
     return check(

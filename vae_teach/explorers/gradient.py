@@ -23,7 +23,10 @@ TABLE_STEP = 0.005
 
 def tabulate(f, lo: float, hi: float, step: float = TABLE_STEP):
     """f, f' and f'' on the grid lo, lo + step, ..., >= hi by autograd (f'' by differences if autograd cannot):
-    -> (z0, step, float64 [3, m])."""
+    -> (z0, step, float64 [3, m]).
+
+    Used by explorers.gradient.GradientExplorer (05 §6); not called from a notebook.
+    """
     m = int(math.ceil((hi - lo) / step)) + 1
     z = (lo + step * torch.arange(m, dtype=torch.float64)).requires_grad_(True)
     fz = f(z)
@@ -42,7 +45,8 @@ def tabulate(f, lo: float, hi: float, step: float = TABLE_STEP):
 class GradientExplorer(Explorer):
     """μ, σ sliders -> histograms of per-sample d/dμ estimates, reparameterisation vs score function (AEVB §2.4).
 
-    Taught in notebook 05 (why reparameterise)."""
+    Taught in 05 §6 (why reparameterise).
+    """
 
     _esm = module_source("gradient")
     _css = style_source()
@@ -83,7 +87,10 @@ class GradientExplorer(Explorer):
                          f_name=f_name or ("z²" if f is None else getattr(f, "__name__", "f")), bins=bins)
 
     def samples(self, mu, sigma):
-        """Per-sample d/dμ estimates [n] for ("reparam", "score"), same ε for both (fixed generator)."""
+        """Per-sample d/dμ estimates [n] for ("reparam", "score"), same ε for both (fixed generator).
+
+        Part of the GradientExplorer of 05 §6 (its readout and tests); not called from a notebook.
+        """
         out = []
         for method in gradients.METHODS:
             g = torch.Generator().manual_seed(self.seed)
@@ -91,7 +98,10 @@ class GradientExplorer(Explorer):
         return out
 
     def readout(self, mu=None, sigma=None) -> dict:
-        """At (μ, σ) (default: the sliders): the exact d/dμ, and each estimator's sample mean and variance."""
+        """At (μ, σ) (default: the sliders): the exact d/dμ, and each estimator's sample mean and variance.
+
+        Part of the GradientExplorer of 05 §6 (its tests); not called from a notebook.
+        """
         mu = self.mu if mu is None else mu
         sigma = self.sigma if sigma is None else sigma
         reparam, score = self.samples(mu, sigma)
@@ -101,14 +111,20 @@ class GradientExplorer(Explorer):
                 "score_mean": float(score.mean()), "score_var": float(score.var(ddof=1))}
 
     def set_params(self, mu, sigma):
-        """Move the sliders to (μ, σ), snapped to the grid and clipped to their ranges."""
+        """Move the sliders to (μ, σ), snapped to the grid and clipped to their ranges.
+
+        Part of the GradientExplorer of 05 §6 (its tests); not called from a notebook.
+        """
         mu, sigma = finite_number("mu", mu), finite_number("sigma", sigma)
         with self.hold_sync():
             self.mu = snap(mu, lo=MU_RANGE[0], hi=MU_RANGE[1])
             self.sigma = snap(sigma, lo=SIGMA_RANGE[0], hi=SIGMA_RANGE[1])
 
     def expected(self) -> dict:
-        """One ArrowRight on the μ slider: Python's readout there."""
+        """One ArrowRight on the μ slider: Python's readout there.
+
+        Part of the GradientExplorer of 05 §6 (its browser tests); not called from a notebook.
+        """
         r = self.readout(snap(self.mu + 0.01, lo=MU_RANGE[0], hi=MU_RANGE[1]), self.sigma)
         return {"control": "input.vae-grad-mu", "key": "ArrowRight", "values": r,
                 "atol": {k: 1e-6 * max(1.0, abs(v)) for k, v in r.items()}}

@@ -39,7 +39,8 @@ GRID_STEP = 0.01  # z spacing of the 1-D table: the trapezoid sum is then exact 
 class PosteriorExplorer(Explorer):
     """q's mean / log σ sliders over the true posterior of a toy model, with a live log p(x) = ELBO + gap bar.
 
-    Taught in notebook 02 (q ≠ p(z|x)) and notebook 03 (log p(x) = ELBO + KL(q ‖ p(z|x)), eq. 1)."""
+    Taught in 02 §4 (q ≠ p(z|x)) and 03 Going deeper B (log p(x) = ELBO + KL(q ‖ p(z|x)), eq. 1).
+    """
 
     _esm = module_source("posterior")
     _css = style_source()
@@ -95,7 +96,10 @@ class PosteriorExplorer(Explorer):
 
     # ---- maths (exact, in Python: the reference for the page) ----------------------------------------------
     def terms(self, mean, log_sigma):
-        """(log p(x), ELBO, gap) for q with the given mean [k] and log σ [k] (exact)."""
+        """(log p(x), ELBO, gap) for q with the given mean [k] and log σ [k] (exact).
+
+        Part of the PosteriorExplorer of 02 §4 (its readout and tests); not called from a notebook.
+        """
         mean = finite_vector("mean", mean, self._k)
         log_sigma = finite_vector("log_sigma", log_sigma, self._k)
         if self._k == 1:
@@ -104,16 +108,25 @@ class PosteriorExplorer(Explorer):
                                   self.posterior, self.log_px)
 
     def state(self):
-        """Current (mean [k], log σ [k]), snapped to the slider grid."""
+        """Current (mean [k], log σ [k]), snapped to the slider grid.
+
+        Part of the PosteriorExplorer of 02 §4 (its readout and tests); not called from a notebook.
+        """
         return tuple(snap(v) for v in self.mean), tuple(snap(v) for v in self.log_sigma)
 
     def readout(self):
-        """The current exact terms in nats: dict(log_px, elbo, gap)."""
+        """The current exact terms in nats: dict(log_px, elbo, gap).
+
+        Taught in 03 Going deeper B.
+        """
         log_px, elbo, gap = self.terms(*self.state())
         return {"log_px": log_px, "elbo": elbo, "gap": gap}
 
     def expected(self) -> dict:
-        """One ArrowRight on the first mean slider: Python's readout there."""
+        """One ArrowRight on the first mean slider: Python's readout there.
+
+        Part of the PosteriorExplorer of 02 §4 (its browser tests); not called from a notebook.
+        """
         mean, log_sigma = self.state()
         lo, hi = self.window[0]
         mean = (snap(mean[0] + 0.01, lo=lo, hi=hi), *mean[1:])
@@ -153,7 +166,10 @@ class PosteriorExplorer(Explorer):
 
     # ---- programmatic API ------------------------------------------------------------------------------------
     def set_q(self, mean, log_sigma):
-        """Move q to mean [k], log σ [k] (snapped to the slider grid and clipped to the sliders' ranges)."""
+        """Move q to mean [k], log σ [k] (snapped to the slider grid and clipped to the sliders' ranges).
+
+        Part of the PosteriorExplorer of 02 §4 (used by fit_q and its tests); not called from a notebook.
+        """
         mean = finite_vector("mean", mean, self._k)
         log_sigma = finite_vector("log_sigma", log_sigma, self._k)
         with self.hold_sync():
@@ -165,7 +181,10 @@ class PosteriorExplorer(Explorer):
 
         Returns the exact ELBO after each update (the first entry is the starting value); fixed generator.
         If the fit ends with a lower ELBO than it started from, q is put back; when it fell by more than 0.01 nats
-        (a too large lr) a warning says so."""
+        (a too large lr) a warning says so.
+
+        Taught in 03 Going deeper B.
+        """
         steps, n_samples, every = count("steps", steps), count("n_samples", n_samples), count("every", every)
         lr = finite_number("lr", lr)
         if lr <= 0:

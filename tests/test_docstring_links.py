@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "vae_teach"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-SHIMS = {"widgets.py", "toy_widgets.py", "widget_kit.py", "estimators.py"}  # compatibility imports only
+SHIMS = {"widgets.py", "toy_widgets.py", "widget_kit.py"}  # compatibility imports only
 NOT_CALLED = "not called from a notebook"
 
 SECTION = re.compile(r"\b(\d\d) §(\d+)")

@@ -60,7 +60,7 @@ def correlation_matrix(latents, factors) -> torch.Tensor:
 
     A constant column (zero variance) has no defined correlation; its row or column is 0.
 
-    Taught in 08 Going deeper "Do the latents mean anything?".
+    Taught in 08 Going deeper "Interpolation" (the sprites).
     """
     z, f = _as_float("latents", latents, ("n", "k"), min_rows=2), _as_float("factors", factors)
     f = check.tensor("factors", f, (len(z),) if f.dim() == 1 else (len(z), "m")).reshape(len(z), -1)
@@ -84,7 +84,7 @@ def _standardise(x: torch.Tensor) -> torch.Tensor:
 def nearest_distance(points, reference) -> torch.Tensor:
     """Euclidean distance from each point to its nearest reference point: [n, k], [m, k] -> [n].
 
-    Taught in 08 §3.
+    Taught in 08 §4.
     """
     p = _as_float("points", points, ("n", "k"))
     r = _as_float("reference", reference, ("m", p.shape[1]), min_rows=1)
@@ -110,7 +110,7 @@ def grid_steps(images) -> torch.Tensor:
     Rows of `images` are in manifold_grid order (row by row); the first n(n-1) entries are the horizontal
     neighbours, the rest the vertical ones. Euclidean distance in the images' own units.
 
-    Taught in 08 §3.
+    Taught in 08 Going deeper "Smoothness".
     """
     imgs = _as_float("images", images)
     n = int(round(len(imgs) ** 0.5)) if imgs.dim() == 2 else 0
@@ -125,7 +125,7 @@ def grid_steps(images) -> torch.Tensor:
 def grid_step_pairs(n: int) -> torch.Tensor:
     """The cell pairs that grid_steps compares, in its order: -> [2n(n-1), 2] indices into the n×n grid's rows.
 
-    Taught in 08 §3.
+    Taught in 08 Going deeper "Smoothness".
     """
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an int >= 2, got {n!r}")

@@ -48,7 +48,7 @@ def grad_samples(
 def true_gradient(f: Callable[[torch.Tensor], torch.Tensor], mu: float, sigma: float) -> tuple[float, float]:
     """Exact (d/dmu, d/dsigma) of E_{N(mu, sigma^2)}[f(z)]: 80-node Gauss–Hermite quadrature and autograd.
 
-    Used by the GradientExplorer of 05 §6; not called from a notebook.
+    Used by the GradientExplorer of 05 Going deeper D6; not called from a notebook.
     """
     from vae_teach.toy import gauss_hermite
 

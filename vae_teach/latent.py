@@ -110,7 +110,7 @@ def grid_steps(images) -> torch.Tensor:
     Rows of `images` are in manifold_grid order (row by row); the first n(n-1) entries are the horizontal
     neighbours, the rest the vertical ones. Euclidean distance in the images' own units.
 
-    Taught in 08 Going deeper "Smoothness".
+    Taught in 08 §2.
     """
     imgs = _as_float("images", images)
     n = int(round(len(imgs) ** 0.5)) if imgs.dim() == 2 else 0

@@ -71,7 +71,7 @@ def figure_rgb(fig):
 def figure_png(fig):
     """Draw a Figure and return PNG bytes.
 
-    Used by the TradeoffExplorer of 07 §5; not called from a notebook.
+    Used by the TradeoffExplorer of 07 Going deeper "Explore the sweep"; not called from a notebook.
     """
     return png_bytes(figure_rgb(fig))
 
@@ -79,7 +79,8 @@ def figure_png(fig):
 def new_figure(width, height, dpi=80):
     """A pyplot-free Figure of width x height inches with an Agg canvas attached.
 
-    Used by plots.latent_scatter and the TradeoffExplorer of 07 §5; not called from a notebook.
+    Used by plots.latent_scatter and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    not called from a notebook.
     """
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -581,9 +582,9 @@ def bce_mass_curves(ax_mass, ax_bce, ps, mass, bce):
 
 
 def estimate_histograms(ax, estimates, exact, what="∂L/∂μ", bins=80):
-    """Histograms of single-sample gradient estimates {method: [n]} over their full range, log density (05 §3).
+    """Histograms of single-sample gradient estimates {method: [n]} over their full range, log density (05 D1).
 
-    Taught in 05 §4.
+    Taught in 05 Going deeper D1.
     """
     values = {m: np.asarray(g, dtype=np.float64) for m, g in estimates.items()}
     lo = min(v.min() for v in values.values())

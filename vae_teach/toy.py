@@ -263,7 +263,7 @@ def gauss_hermite(n: int = 80) -> tuple[torch.Tensor, torch.Tensor]:
     """Hermite nodes t [n] and weights w [n] (float64): E_{N(m, s^2)}[g(z)] ≈ Σ w g(m + √2 s t), exact for
     polynomials g of degree < 2n.
 
-    Used by gradients.true_gradient and the GradientExplorer of 05 §6; not called from a notebook.
+    Used by gradients.true_gradient and the GradientExplorer of 05 Going deeper D6; not called from a notebook.
     """
     import numpy as np
 

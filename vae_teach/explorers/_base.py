@@ -31,7 +31,8 @@ STEP = 0.01
 def snap(value, step=STEP, lo=-math.inf, hi=math.inf):
     """Round a number onto the slider grid {k * step} and clip it to [lo, hi].
 
-    Used by the explorers of 02 §4, 05 §6 and 08 §5 to put slider values on their grid; not called from a notebook.
+    Used by the explorers of 02 §4, 05 Going deeper D6 and 08 §5 to put slider values on their grid;
+    not called from a notebook.
     """
     return float(min(max(round(round(float(value) / step) * step, 10), lo), hi)) + 0.0
 

@@ -25,7 +25,7 @@ def tabulate(f, lo: float, hi: float, step: float = TABLE_STEP):
     """f, f' and f'' on the grid lo, lo + step, ..., >= hi by autograd (f'' by differences if autograd cannot):
     -> (z0, step, float64 [3, m]).
 
-    Used by explorers.gradient.GradientExplorer (05 §6); not called from a notebook.
+    Used by explorers.gradient.GradientExplorer (05 Going deeper D6); not called from a notebook.
     """
     m = int(math.ceil((hi - lo) / step)) + 1
     z = (lo + step * torch.arange(m, dtype=torch.float64)).requires_grad_(True)
@@ -45,7 +45,7 @@ def tabulate(f, lo: float, hi: float, step: float = TABLE_STEP):
 class GradientExplorer(Explorer):
     """μ, σ sliders -> histograms of per-sample d/dμ estimates, reparameterisation vs score function (AEVB §2.4).
 
-    Taught in 05 §6 (why reparameterise).
+    Taught in 05 Going deeper D6 (why reparameterise).
     """
 
     _esm = module_source("gradient")
@@ -89,7 +89,7 @@ class GradientExplorer(Explorer):
     def samples(self, mu, sigma):
         """Per-sample d/dμ estimates [n] for ("reparam", "score"), same ε for both (fixed generator).
 
-        Part of the GradientExplorer of 05 §6 (its readout and tests); not called from a notebook.
+        Part of the GradientExplorer of 05 Going deeper D6 (its readout and tests); not called from a notebook.
         """
         out = []
         for method in gradients.METHODS:
@@ -100,7 +100,7 @@ class GradientExplorer(Explorer):
     def readout(self, mu=None, sigma=None) -> dict:
         """At (μ, σ) (default: the sliders): the exact d/dμ, and each estimator's sample mean and variance.
 
-        Part of the GradientExplorer of 05 §6 (its tests); not called from a notebook.
+        Part of the GradientExplorer of 05 Going deeper D6 (its tests); not called from a notebook.
         """
         mu = self.mu if mu is None else mu
         sigma = self.sigma if sigma is None else sigma
@@ -113,7 +113,7 @@ class GradientExplorer(Explorer):
     def set_params(self, mu, sigma):
         """Move the sliders to (μ, σ), snapped to the grid and clipped to their ranges.
 
-        Part of the GradientExplorer of 05 §6 (its tests); not called from a notebook.
+        Part of the GradientExplorer of 05 Going deeper D6 (its tests); not called from a notebook.
         """
         mu, sigma = finite_number("mu", mu), finite_number("sigma", sigma)
         with self.hold_sync():
@@ -123,7 +123,7 @@ class GradientExplorer(Explorer):
     def expected(self) -> dict:
         """One ArrowRight on the μ slider: Python's readout there.
 
-        Part of the GradientExplorer of 05 §6 (its browser tests); not called from a notebook.
+        Part of the GradientExplorer of 05 Going deeper D6 (its browser tests); not called from a notebook.
         """
         r = self.readout(snap(self.mu + 0.01, lo=MU_RANGE[0], hi=MU_RANGE[1]), self.sigma)
         return {"control": "input.vae-grad-mu", "key": "ArrowRight", "values": r,

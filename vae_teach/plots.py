@@ -353,8 +353,10 @@ def elbo_gap_sweep(shifts, elbos, kls, log_px):
     return fig
 
 
-def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=None):
+def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=None, elbo=None):
     """Bounds {name: (mean [K], sd [K], colour)} against n_samples (log2 axis), with log p(x) and lines {label: y}.
+
+    elbo {name: exact ELBO} marks each panel's exact ELBO as a star at the first S.
 
     Taught in 03 Going deeper D.
     """
@@ -363,6 +365,9 @@ def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=Non
         mean, sd = _np(mean), _np(sd)
         ax.fill_between(n_samples, mean - sd, mean + sd, alpha=0.2, color=colour)
         ax.plot(n_samples, mean, "o-", color=colour, label=f"{name} (± 1 sd over repeats)")
+    for i, (name, y) in enumerate((elbo or {}).items()):
+        ax.plot([n_samples[0]], [float(y)], "*", ms=14, mec="k", color=panels[name][2], zorder=5,
+                label="exact ELBO (star)" if i == 0 else None)
     ax.axhline(float(log_px), color="k", lw=2, label="log p(x)")
     for label, y in (lines or {}).items():
         ax.axhline(float(y), color="grey", ls=":", label=label)
@@ -735,4 +740,29 @@ def marginal_points(rows) -> Figure:
         ax.set_title(f"N = {n} training images (open: train, filled: test)")
         ax.set_ylabel("AIS log p(x) (nats per image)")
         ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+# notebooks 01–04 ---------------------------------------------------------------------------------------------
+def theta_changes(grid, base, changed, names):
+    """One panel per parameter change {title: three curves [G]}, drawn over the same curves at the base θ (faint).
+
+    base and each changed value are (prior, likelihood, posterior) on grid [G].
+
+    Taught in 01 §3.
+    """
+    fig, axes = _fig(10.5, 4, len(changed))
+    colours = ["tab:blue", "tab:orange", "tab:green"]
+    for ax, (title, views) in zip(axes, changed.items(), strict=True):
+        for name, before, after, colour in zip(names, base, views, colours, strict=True):
+            moved = not torch.equal(torch.as_tensor(before), torch.as_tensor(after))
+            ax.plot(_np(grid), _np(before), color=colour, lw=1.2, alpha=0.35, ls="--")
+            ax.plot(_np(grid), _np(after), color=colour, lw=2.2, label=f"{name}: {'moves' if moved else 'unchanged'}")
+        ax.plot([], [], color="grey", lw=1.2, alpha=0.5, ls="--", label="dashed: before the change")
+        ax.set(title=title, xlabel="z", ylabel="density, or likelihood value")
+        ax.legend(fontsize=8, loc="upper left")
+    top = max(float(max(_np(v).max() for v in (*base, *views))) for views in changed.values())
+    for ax in axes:
+        ax.set_ylim(0, 1.45 * top)
+    fig.tight_layout()
     return fig

@@ -14,6 +14,9 @@ The match is local: a number must repeat an output or code number **of its own s
 `##` / `###` heading to the next (a markdown cell that holds a heading is split there). So "1.43 against 0.96",
 written beside a cell that prints 0.96 and 1.50, fails even though a later section prints 1.43. The opening cell
 (title and short answer), Summary and Try it recap the notebook, so they may quote any section.
+
+Inside maths only a decimal of three or more significant digits counts (see math_numbers): "$\\rho = 0.163$" is a
+result, "$z \\approx 1.4$" (√2) and "$\\pi/2 \\approx 1.57$" are arithmetic.
 """
 
 from __future__ import annotations
@@ -101,6 +104,30 @@ def quoted_numbers(markdown: str) -> list[dict]:
                       "percent": bool(unit) and unit[0].strip() == "%", "context": context})
     return found
 
+
+
+# inside $…$ a decimal of three or more significant digits is a measured result too ("$\\rho = 0.163$"), unless it
+# approximates a constant expression ("$\\pi/2 \\approx 1.57$", "$\\log 2 \\approx 0.693$"); shorter ones
+# ("$z \\approx 1.4$" for √2, "$\\beta = 0.25$") are arithmetic or settings
+MATH_DECIMAL = re.compile(r"(?<![\w.\\])\d+\.\d+(?![\d.])")
+CONSTANT_LEFT = re.compile(r"(?:\\pi|\be\b|\\log|\\ln|\\sqrt|\\frac\{?\d|\d\s*/\s*\d|\\Phi)[^=≈]*"
+                           r"(?:\\approx|=|≈)\s*$")
+
+
+def math_numbers(markdown: str) -> list[dict]:
+    """Decimals with ≥ 3 significant digits inside $…$ that are not a constant's value, in quoted_numbers' form."""
+    found = []
+    for span in _MATH.finditer(_without_references(markdown)):
+        math = re.sub(r"\\text\{[^}]*\}|\\tag\{[^}]*\}", " ", span[0])  # "\text{(AEVB §2.1)}" is a reference
+        for m in MATH_DECIMAL.finditer(math):
+            digits = m[0].replace(".", "").lstrip("0")
+            if len(digits) < 3 or CONSTANT_LEFT.search(math[:m.start()]):
+                continue
+            before = math[:m.start()]
+            found.append({"text": m[0], "value": float(m[0]), "decimals": len(m[0].split(".")[1]),
+                          "approx": bool(re.search(r"(?:\\approx|\\sim|≈|~)\s*$", before)), "percent": False,
+                          "context": " ".join(math[max(0, m.start() - 40):m.end() + 12].split())})
+    return found
 
 # --- what the notebook shows ----------------------------------------------------------------------------------
 REFERENCE = re.compile(r"(?<![\w.])\d[\d_,]*(?:\.\d+)?(?:[eE][+-]?\d+)?|(?<![\w\d])\.\d+")
@@ -200,7 +227,7 @@ def mismatches(cells: list[dict], name: str = "notebook") -> list[str]:
             continue
         refs = everywhere if section in recap else by_section[section]
         where = "" if section in recap else " of its section"
-        for q in quoted_numbers(_source(cell)):
+        for q in quoted_numbers(_source(cell)) + math_numbers(_source(cell)):
             if not _matches(q, refs):
                 if q["approx"]:
                     what = f"recorded {MARK} output{where} (within 10 %; an approximate number repeats a result)"
@@ -330,6 +357,18 @@ def test_a_heading_inside_a_cell_starts_a_new_section():
     found = mismatches(cells)
     assert len(found) == 1 and "And here" in found[0], found
     assert [s for _, s, _ in section_pieces(cells)] == [1, 1, 1, 2]
+
+
+def test_a_measured_number_inside_maths_counts():
+    cells = [_md("## 4 · Correlation\n\nHere $\\rho = 0.163$, so the gap is $-\\tfrac12\\log(1-\\rho^2)$."),
+             _recorded("# NBVAL_CHECK_OUTPUT\n", "rho = 0.1620\n")]
+    found = mismatches(cells)
+    assert len(found) == 1 and "'0.163'" in found[0], found
+    fine = ("$\\pi/2 \\approx 1.57$, $\\log 2 \\approx 0.693$, $z \\approx 1.4$, $\\beta = 0.25$, "
+            "$$z = \\mu + \\sigma\\varepsilon \\qquad \\text{(paper, section 2.4)}$$, $\\rho = 0.1620$")
+    assert [q["text"] for q in math_numbers(fine)] == ["0.1620"]
+    assert mismatches([_md("## 4 · Correlation\n\n" + fine), cells[1]]) == []
+
 
 @pytest.mark.parametrize(
     ("markdown", "quoted"),

@@ -9,6 +9,14 @@ notebook or a number in one of its code cells:
   a measured result, so it must match a recorded output: a code constant (a setting such as `sigma_x = 0.1` or a
   grid size of 50) is exact and never makes "about 0.1" or "about 50 nats" true.
 Signs are ignored ("falls 24 nats short" quotes a printed -24.0). "79 %" also matches a printed 0.79.
+
+The match is local: a number must repeat an output or code number **of its own section**, the cells from one
+`##` / `###` heading to the next (a markdown cell that holds a heading is split there). So "1.43 against 0.96",
+written beside a cell that prints 0.96 and 1.50, fails even though a later section prints 1.43. The opening cell
+(title and short answer), Summary and Try it recap the notebook, so they may quote any section.
+
+Inside maths only a decimal of three or more significant digits counts (see math_numbers): "$\\rho = 0.163$" is a
+result, "$z \\approx 1.4$" (√2) and "$\\pi/2 \\approx 1.57$" are arithmetic.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ MARK = "NBVAL_CHECK_OUTPUT"
 _NUM = r"(?<![\w.])(?:\d{1,3}(?:(?:,|[ \u00a0\u202f\u2009])\d{3})+(?![\d.,]\d)|\d+)(?:\.\d+)?(?!\.\d)(?![\d])"
 NUMBER = re.compile(_NUM)
 # a unit after an integer: nats, bits, %, × (not "8×8", a size), seconds
-UNIT = re.compile(r"\s?(?:nats?\b|bits?\b|%|×(?!\s*\d)|s(?![\w.])|s\.(?!\w)|seconds?\b)")
+UNIT = re.compile(r"\s?(?:nats?\b|bits?\b|%|×(?!\s*\d)|seconds?\b)|\s(?:s(?![\w.])|s\.(?!\w))")  # "5s" is a plural
 APPROX = re.compile(r"(?:\babout|\baround|≈|~|∼)\s*[-−+±]?\s*$")
 RANGE_JOIN = re.compile(r"^\s*(?:–|—|-|to)\s*$")  # "0.015–0.02": the second inherits the first's "about"
 
@@ -97,6 +105,30 @@ def quoted_numbers(markdown: str) -> list[dict]:
     return found
 
 
+
+# inside $…$ a decimal of three or more significant digits is a measured result too ("$\\rho = 0.163$"), unless it
+# approximates a constant expression ("$\\pi/2 \\approx 1.57$", "$\\log 2 \\approx 0.693$"); shorter ones
+# ("$z \\approx 1.4$" for √2, "$\\beta = 0.25$") are arithmetic or settings
+MATH_DECIMAL = re.compile(r"(?<![\w.\\])\d+\.\d+(?![\d.])")
+CONSTANT_LEFT = re.compile(r"(?:\\pi|\be\b|\\log|\\ln|\\sqrt|\\frac\{?\d|\d\s*/\s*\d|\\Phi)[^=≈]*"
+                           r"(?:\\approx|=|≈)\s*$")
+
+
+def math_numbers(markdown: str) -> list[dict]:
+    """Decimals with ≥ 3 significant digits inside $…$ that are not a constant's value, in quoted_numbers' form."""
+    found = []
+    for span in _MATH.finditer(_without_references(markdown)):
+        math = re.sub(r"\\text\{[^}]*\}|\\tag\{[^}]*\}", " ", span[0])  # "\text{(AEVB §2.1)}" is a reference
+        for m in MATH_DECIMAL.finditer(math):
+            digits = m[0].replace(".", "").lstrip("0")
+            if len(digits) < 3 or CONSTANT_LEFT.search(math[:m.start()]):
+                continue
+            before = math[:m.start()]
+            found.append({"text": m[0], "value": float(m[0]), "decimals": len(m[0].split(".")[1]),
+                          "approx": bool(re.search(r"(?:\\approx|\\sim|≈|~)\s*$", before)), "percent": False,
+                          "context": " ".join(math[max(0, m.start() - 40):m.end() + 12].split())})
+    return found
+
 # --- what the notebook shows ----------------------------------------------------------------------------------
 REFERENCE = re.compile(r"(?<![\w.])\d[\d_,]*(?:\.\d+)?(?:[eE][+-]?\d+)?|(?<![\w\d])\.\d+")
 
@@ -161,19 +193,46 @@ def _matches(q: dict, refs: tuple[set[float], set[float]]) -> bool:
     return False
 
 
-def mismatches(cells: list[dict], name: str = "notebook") -> list[str]:
-    """One readable line per number the prose quotes that no output or code cell shows; [] when all agree."""
-    refs = reference_numbers(cells)
-    out = []
+HEADING = re.compile(r"^#{2,3}\s", re.M)
+RECAP = re.compile(r"^##\s+(?:\d+\s*·\s*)?(?:Summary|Try it)\b")
+
+
+def section_pieces(cells: list[dict]) -> list[tuple[int, int, dict]]:
+    """(cell index, section number, cell or markdown piece) in order; a section starts at each ## or ### heading."""
+    out, section = [], 0
     for i, cell in enumerate(cells):
         if cell.get("cell_type") != "markdown":
+            out.append((i, section, cell))
             continue
-        for q in quoted_numbers(_source(cell)):
+        text = _source(cell)
+        starts = [m.start() for m in HEADING.finditer(text)]
+        bounds = sorted({0, *starts})
+        for a, b in zip(bounds, [*bounds[1:], len(text)], strict=True):
+            if a in starts:
+                section += 1
+            if text[a:b].strip():
+                out.append((i, section, {"cell_type": "markdown", "source": text[a:b]}))
+    return out
+
+
+def mismatches(cells: list[dict], name: str = "notebook") -> list[str]:
+    """One readable line per number the prose quotes that no output or code cell of its section shows; [] if none."""
+    pieces = section_pieces(cells)
+    recap = {s for _, s, c in pieces if c["cell_type"] == "markdown" and (s == 0 or RECAP.match(_source(c)))}
+    everywhere = reference_numbers(cells)
+    by_section = {s: reference_numbers([c for _, t, c in pieces if t == s]) for s in {s for _, s, _ in pieces}}
+    out = []
+    for i, section, cell in pieces:
+        if cell.get("cell_type") != "markdown":
+            continue
+        refs = everywhere if section in recap else by_section[section]
+        where = "" if section in recap else " of its section"
+        for q in quoted_numbers(_source(cell)) + math_numbers(_source(cell)):
             if not _matches(q, refs):
                 if q["approx"]:
-                    what = f"recorded {MARK} output (within 10 %; an approximate number repeats a result)"
+                    what = f"recorded {MARK} output{where} (within 10 %; an approximate number repeats a result)"
                 else:
-                    what = f"recorded {MARK} output or code-cell number (rounded to {q['decimals']} decimals)"
+                    what = f"recorded {MARK} output or code-cell number{where} (rounded to {q['decimals']} decimals)"
                 out.append(f"{name} cell {i}: {q['text']!r} matches no {what}, in: …{q['context']}…")
     return out
 
@@ -263,12 +322,60 @@ def test_only_recorded_outputs_count():
     assert mismatches([text, _recorded(FIXTURE_04_CODE, FIXTURE_04_OUT)]) == []
 
 
+# 08 §4 as it stood on main before the second read: "1.43 against 0.96" beside a cell printing 0.96 and 1.50;
+# 1.43 was printed too, but in §5, so a whole-notebook match let it through
+FIXTURE_08 = [
+    _md("## 4 · What a point decodes to: the mean image, and samples\n\nThe mean image is an average."),
+    _recorded("print(f'mean images {a:.2f}, single samples {b:.2f}')  # NBVAL_CHECK_OUTPUT\n",
+              "distance to the nearest training digit: mean images 0.96, single samples 1.50\n"),
+    _md("A single draw lies farther from every real digit (1.43 against 0.96 for the mean images).\n\n"
+        "## 5 · A path between two codes\n\nWalk from one code to another."),
+    _recorded("print(f'latent path {m:.2f} / {x:.2f}')  # NBVAL_CHECK_OUTPUT\n", "latent path 1.07 / 1.43\n"),
+]
+
+
+def test_a_number_must_be_printed_in_its_own_section():
+    found = mismatches(FIXTURE_08, "08")
+    assert len(found) == 1 and "'1.43'" in found[0] and "08 cell 2" in found[0] and "its section" in found[0], found
+    fixed = [dict(c) for c in FIXTURE_08]
+    fixed[2] = _md(_source(FIXTURE_08[2]).replace("1.43 against", "1.50 against"))
+    assert mismatches(fixed, "08") == []
+
+
+def test_the_opening_summary_and_try_it_may_quote_any_section():
+    later = [_md("## 1 · Setup\n\nNothing printed here."), _recorded("# NBVAL_CHECK_OUTPUT\n", "gap 0.702 nats\n")]
+    for recap in ("# 03 · Where does the ELBO come from?\n\n**Short answer.** The gap is 0.702 nats.",
+                  "## Summary\n\n- The gap is 0.702 nats.", "## Try it\n\nGet 0.702 nats yourself."):
+        cells = [_md(recap), *later] if recap.startswith("# ") else [*later, _md(recap)]
+        assert mismatches(cells) == [], recap
+    assert mismatches([_md("## 2 · Elsewhere\n\nThe gap is 0.702 nats."), *later])  # an ordinary section may not
+
+
+def test_a_heading_inside_a_cell_starts_a_new_section():
+    cells = [_md("## 1 · One\n\ntext"), _recorded("# NBVAL_CHECK_OUTPUT\n", "0.25\n"),
+             _md("So it is 0.25.\n\n## 2 · Two\n\nAnd here 0.25 again.")]
+    found = mismatches(cells)
+    assert len(found) == 1 and "And here" in found[0], found
+    assert [s for _, s, _ in section_pieces(cells)] == [1, 1, 1, 2]
+
+
+def test_a_measured_number_inside_maths_counts():
+    cells = [_md("## 4 · Correlation\n\nHere $\\rho = 0.163$, so the gap is $-\\tfrac12\\log(1-\\rho^2)$."),
+             _recorded("# NBVAL_CHECK_OUTPUT\n", "rho = 0.1620\n")]
+    found = mismatches(cells)
+    assert len(found) == 1 and "'0.163'" in found[0], found
+    fine = ("$\\pi/2 \\approx 1.57$, $\\log 2 \\approx 0.693$, $z \\approx 1.4$, $\\beta = 0.25$, "
+            "$$z = \\mu + \\sigma\\varepsilon \\qquad \\text{(paper, section 2.4)}$$, $\\rho = 0.1620$")
+    assert [q["text"] for q in math_numbers(fine)] == ["0.1620"]
+    assert mismatches([_md("## 4 · Correlation\n\n" + fine), cells[1]]) == []
+
+
 @pytest.mark.parametrize(
     ("markdown", "quoted"),
     [
         ("the gap is 0.702 nats, $\\log 2 \\approx 0.69$", ["0.702"]),
         ("see §5.2, eq. (1)–(3), eq. 7, section 2.1, sections 2.1–2.2 and appendix C.1", []),
-        ("an 8×8 image, 28 × 28 pixels, 5× faster, 12 s, 79 %, 20 samples, 3 nats", ["5", "12", "79", "3"]),
+        ("an 8×8 image, 28 × 28 pixels, 5× faster, 12 s, 79 %, 20 samples, 3 nats, the 5s", ["5", "12", "79", "3"]),
         ("`lr=0.02` and [v0.5](https://x.org/1.5) and https://kexue.fm/archives/5253.5 (10)", []),
         ("torch 2.13.0, 100 000 nats, 2,000 bits, 1-D, 2-D", ["100 000", "2,000"]),
         ("## References\n- Kingma 2013, arXiv:1312.6114, 0.5\n## Try it\nabout 0.3", ["0.3"]),

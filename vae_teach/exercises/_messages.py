@@ -256,7 +256,11 @@ _current = {"language": "en"}
 
 
 def use_language(language: str) -> None:
-    """Print every checker's verdicts and hints in `language`: "en" (the default) or "zh" (简体中文)."""
+    """Print every checker's verdicts and hints in `language`: "en" (the default) or "zh" (简体中文).
+
+    The setup cell of each notebooks/zh/ notebook with exercises calls it; not called from a notebook of the
+    English edition.
+    """
     if not isinstance(language, str) or language not in TABLES:
         got = repr(language) if isinstance(language, str) else f"{type(language).__name__} {language!r}"
         raise ValueError(f"language must be one of {sorted(TABLES)}, got {got}")
@@ -264,7 +268,7 @@ def use_language(language: str) -> None:
 
 
 def current_language() -> str:
-    """The language the checkers speak now ("en" or "zh")."""
+    """The language the checkers speak now ("en" or "zh"); not called from a notebook."""
     return _current["language"]
 
 

@@ -242,3 +242,29 @@ def test_writes_keep_the_mode_and_refuse_read_only_twins(tmp_path):
     before = zh_path.read_bytes()
     assert zh_sync.main([], repo=repo) == 2
     assert zh_path.read_bytes() == before and zh_path.stat().st_mode & 0o777 == 0o440
+
+
+def test_readme_map_follows_the_english_minutes_and_the_zh_titles(tmp_path, capsys):
+    repo = _repo(tmp_path)
+    for name in ("README.md", "README.zh-CN.md"):
+        shutil.copy2(ROOT / name, repo / name)
+    assert zh_sync.main([], repo=repo) == 0
+    assert (repo / "README.zh-CN.md").read_bytes() == (ROOT / "README.zh-CN.md").read_bytes(), "map out of step"
+    en = (repo / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in en.splitlines() if "(notebooks/03_elbo.ipynb)" in line)
+    en = en.replace(row, re.sub(r"\| \d+ min \| (\d+ min|—) \|$", "| 41 min | 9 min |", row))
+    (repo / "README.md").write_text(en, encoding="utf-8")
+    zh_path = repo / "notebooks" / "zh" / "00_start_here.ipynb"
+    zh = _nb(zh_path)
+    zh["cells"][0]["source"] = zh_sync.source(zh["cells"][0]).replace("约 10 分钟", "约 12 分钟")
+    _write(zh_path, zh)
+    assert zh_sync.main(["--check"], repo=repo) == 1
+    zh_sync.main([], repo=repo)
+    text = (repo / "README.zh-CN.md").read_text(encoding="utf-8")
+    assert "| [03_elbo](notebooks/03_elbo.ipynb) | 证据下界从哪里来？差距又是什么？ | 41 分钟 | 9 分钟 |" in text
+    assert "| [00_start_here](notebooks/zh/00_start_here.ipynb) | 这门课怎么用？论文里的符号各是什么意思？ | 12 分钟 | — |" \
+        in text
+    once = (repo / "README.zh-CN.md").read_bytes()
+    zh_sync.main([], repo=repo)
+    assert (repo / "README.zh-CN.md").read_bytes() == once
+    assert "README.zh-CN.md: notebook map updated" in capsys.readouterr().out

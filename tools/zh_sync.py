@@ -23,6 +23,10 @@ English notebook, keeping what is Chinese and copying what must be identical:
   as they arrive; the English markdown copied into untranslated cells gets its relative links rewritten
   (`../vae_teach/…` becomes `../../vae_teach/…`, `../README.md` becomes `../../README.zh-CN.md`).
 
+The notebook map in README.zh-CN.md follows too: each row links the zh twin (or the English notebook while
+there is none) and states the minutes of the twin's title cell (or of the English README's row); the Chinese
+question of a row is taken from the twin's title, and kept as written while the notebook is untranslated.
+
 Every notebook is read and validated (as tools/nbstrip.py does) before any is written; writes are atomic
 (vae_teach/atomic.py) and skipped when nothing changed, so a second run changes nothing. An English notebook
 with no twin is just reported. `--start NN_x` makes a new twin with every markdown cell marked untranslated.
@@ -49,6 +53,7 @@ import tokenize
 from pathlib import Path
 
 from tools import nbstrip
+from vae_teach import atomic
 
 REPO = Path(__file__).resolve().parents[1]
 ZH_DIR = "zh"
@@ -252,6 +257,59 @@ def sync(en_nb: dict, zh_nb: dict | None, zh_folder: Path) -> tuple[dict, list[s
     return out, todo
 
 
+# ---- README.zh-CN.md: the notebook map's links and minutes come from the notebooks ---------------------
+ZH_TIME = re.compile(r"\*\*时长：\*\* 约 (\d+) 分钟")
+ZH_DEEPER = re.compile(r"^## 深入一步（选读，约 (\d+) 分钟）$", re.M)
+MAP_ROW = re.compile(r"^\|\s*\[([^\]]*)\]\(notebooks/(?:zh/)?(\d\d_[\w-]+\.ipynb)\)\s*\|(.*)$")
+
+
+def _markdown_of(path: Path) -> list[str]:
+    nb = nbstrip.load(path, writing=False).nb
+    return [source(c) for c in nb["cells"] if c.get("cell_type") == "markdown"]
+
+
+def readme_row(repo: Path, name: str, question: str, en_rows: dict[str, list[str]]) -> str:
+    """One map row of README.zh-CN.md: the zh twin's link, question and minutes, else the English README's."""
+    twin = repo / "notebooks" / ZH_DIR / name
+    if twin.exists():
+        md = _markdown_of(twin)
+        title = md[0].split("\n")[0]
+        question = title.split(" · ", 1)[1].replace("|", "\\|") if " · " in title else question
+        main = ZH_TIME.search(md[0])
+        deeper = [m for cell in md for m in ZH_DEEPER.findall(cell)]
+        cols = [f"{main[1]} 分钟" if main else "?", f"{deeper[0]} 分钟" if deeper else "—"]
+        link = f"notebooks/{ZH_DIR}/{name}"
+    else:
+        en = en_rows.get(name, ["", "", "?", "?"])
+        cols = [re.sub(r"^(\d+) min$", r"\1 分钟", c) for c in en[2:4]]
+        link = f"notebooks/{name}"
+    return f"| [{Path(name).stem}]({link}) | {question} | {cols[0]} | {cols[1]} |"
+
+
+def sync_readme(repo: Path) -> tuple[str, str, list[str]] | None:
+    """(old text, new text, notes) of README.zh-CN.md with its map rows rebuilt; None when it does not exist."""
+    path = repo / "README.zh-CN.md"
+    if not path.exists() or not (repo / "README.md").exists():
+        return None
+    old = path.read_text(encoding="utf-8")
+    en_rows = {}
+    for line in (repo / "README.md").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\|\s*\[[^\]]*\]\(notebooks/(\d\d_[\w-]+\.ipynb)\)", line)
+        if m:
+            en_rows[m[1]] = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+    lines, notes, seen = old.split("\n"), [], []
+    for i, line in enumerate(lines):
+        m = MAP_ROW.match(line)
+        if m:
+            question = [c.strip() for c in re.split(r"(?<!\\)\|", m[3].strip().strip("|"))][0]
+            lines[i] = readme_row(repo, m[2], question, en_rows)
+            seen.append(m[2])
+    missing = [n for n in en_rows if n not in seen]
+    if missing:
+        notes.append(f"README.zh-CN.md: add map rows for {', '.join(missing)} (question in Chinese)")
+    return old, "\n".join(lines), notes
+
+
 def twins(repo: Path) -> tuple[list[tuple[Path, Path]], list[Path]]:
     """(English notebook, zh twin) pairs, and the English notebooks with no twin yet."""
     en = sorted((repo / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -307,6 +365,18 @@ def main(argv: list[str] | None = None, repo: Path = REPO) -> int:
             print(f"  {line}")
         if todo:
             print(f"  {len(todo)} markdown cell(s) of {rel} need translating (marked {MARKER} … -->)")
+    readme = sync_readme(repo)
+    if readme is not None:
+        old, new_text, notes = readme
+        if new_text != old:
+            if args.check:
+                status = 1
+                print("README.zh-CN.md: its notebook map is out of step: run make zh-sync")
+            else:
+                atomic.write_text(repo / "README.zh-CN.md", new_text)
+                print("README.zh-CN.md: notebook map updated (links and minutes)")
+        for line in notes:
+            print(f"  {line}")
     return status
 
 

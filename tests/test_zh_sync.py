@@ -262,7 +262,8 @@ def test_readme_map_follows_the_english_minutes_and_the_zh_titles(tmp_path, caps
     zh_sync.main([], repo=repo)
     text = (repo / "README.zh-CN.md").read_text(encoding="utf-8")
     assert "| [03_elbo](notebooks/03_elbo.ipynb) | 证据下界从哪里来？差距又是什么？ | 41 分钟 | 9 分钟 |" in text
-    row00 = "| [00_start_here](notebooks/zh/00_start_here.ipynb) | 这门课怎么用？论文里的符号各是什么意思？ | 12 分钟 | — |"
+    row00 = ("| [00_start_here](notebooks/zh/00_start_here.ipynb) | 这门课怎么用？论文里的符号各是什么意思？ "
+             "| 12 分钟 | — |")
     assert row00 in text
     once = (repo / "README.zh-CN.md").read_bytes()
     zh_sync.main([], repo=repo)

@@ -56,3 +56,9 @@ record: $(STAMP)
 .PHONY: site
 site: $(STAMP)
 	$(PY) tools/site/build.py --out site
+
+# the Chinese edition (notebooks/zh/): copy each English notebook's code and checked outputs into its twin,
+# keeping the translated markdown and comments; it prints what needs translating (tools/zh_sync.py)
+.PHONY: zh-sync
+zh-sync: $(STAMP)
+	$(PY) -m tools.zh_sync

@@ -338,3 +338,53 @@ def test_ruff_is_clean():
         pytest.skip(f"ruff is not installed beside {sys.executable}; install requirements.txt")
     run = subprocess.run([str(ruff), "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+# --- the Chinese edition's skeleton (notebooks/zh/, issue 16): the same shape, in Chinese words ------------------
+ZH_NOTEBOOKS = sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb"))
+ZH_TITLE_WORDS = ("**简短回答。**", "**在本笔记本中，你将：**", "**预备：**")
+ZH_GOING_DEEPER = re.compile(r"## 深入一步（选读，约 (\d+) 分钟）")
+ZH_FIXED_HEADINGS = ("## 动手试试", "## 小结", "## 参考文献")
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: p.name)
+def test_zh_title_cell_has_the_chinese_skeleton(path):
+    title = _cells(path)[0]["source"]
+    assert re.fullmatch(rf"# {path.name[:2]} · .+？", title.splitlines()[0]), (
+        f"zh/{path.name}: the first line must be '# {path.name[:2]} · <问题>？', got {title.splitlines()[0]!r}")
+    for words in ZH_TITLE_WORDS:
+        assert words in title, f"zh/{path.name}: the title cell needs the exact words {words!r}"
+    before = next(line for line in title.splitlines() if "**预备：**" in line)
+    assert re.search(r"\*\*时长：\*\* 约 \d+ 分钟。$", before), (
+        f"zh/{path.name}: the '**预备：**' line must end with '**时长：** 约 N 分钟。', got {before!r}")
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: p.name)
+def test_zh_sections_follow_the_english_skeleton(path):
+    """Each English heading has its Chinese twin in the same place: '## N · …', Going deeper, Try it, …"""
+    en = _headings(ROOT / "notebooks" / path.name)
+    zh = _headings(path)
+    assert [i for i, _ in zh] == [i for i, _ in en], f"zh/{path.name}: headings sit in other cells than in English"
+    fixed = dict(zip(FIXED_HEADINGS, ZH_FIXED_HEADINGS, strict=True))
+    for (i, e), (_, z) in zip(en, zh, strict=True):
+        n = re.fullmatch(r"## (\d+) · \S.*", e)
+        if n:
+            assert re.fullmatch(rf"## {n[1]} · \S.*", z), f"zh/{path.name} cell {i}: {z!r} should be '## {n[1]} · …'"
+        elif GOING_DEEPER.fullmatch(e):
+            m = ZH_GOING_DEEPER.fullmatch(z)
+            assert m and m[1] == GOING_DEEPER.fullmatch(e)[1], (
+                f"zh/{path.name} cell {i}: {z!r} should be '## 深入一步（选读，约 "
+                f"{GOING_DEEPER.fullmatch(e)[1]} 分钟）'")
+        else:
+            assert z == fixed.get(e), f"zh/{path.name} cell {i}: {z!r} should be {fixed.get(e)!r}"
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: p.name)
+def test_zh_notebook_ends_with_link_to_next(path):
+    i = NOTEBOOKS.index(ROOT / "notebooks" / path.name)
+    if i + 1 == len(NOTEBOOKS):
+        return
+    name = NOTEBOOKS[i + 1].name
+    target = name if (ROOT / "notebooks" / "zh" / name).exists() else f"../{name}"
+    assert re.search(rf"\[下一篇：[^\]]+\]\({re.escape(target)}\)", _cells(path)[-1]["source"]), (
+        f"zh/{path.name}: the last cell must read '[下一篇：…]({target})'")

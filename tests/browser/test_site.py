@@ -38,6 +38,9 @@ def _page_names() -> list[str]:
 
 PAGES = _page_names()
 EXTRA_PAGES = ["vae_teach/bounds.html", "README.html"]  # a source page the notebooks link to, and the README
+# the Chinese edition's pages (notebooks/zh/ at the English twins' paths under zh/), its README and a source page
+ZH_PAGES = ["zh/index.html"] + [f"zh/notebooks/{p.stem}.html" for p in sorted((REPO / "notebooks" / "zh").glob(
+    "[0-9][0-9]_*.ipynb"))] + ["zh/README.html", "zh/vae_teach/bounds.html"]
 
 
 def need_site_tools() -> None:
@@ -116,7 +119,7 @@ MATH_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", PAGES + EXTRA_PAGES)
+@pytest.mark.parametrize("name", PAGES + EXTRA_PAGES + ZH_PAGES)
 def test_page_works_offline(site, offline, name):
     """Loads with no console error and no request off file://; maths typeset; no raw TeX; no output shows a 0/N
     bar, a widget as text or an error."""
@@ -141,7 +144,8 @@ def test_page_works_offline(site, offline, name):
     for bar in offline.locator(".vae-progress").all():
         n, total = re.search(r"(\d+)/(\d+)", bar.inner_text()).groups()
         assert n == total or "danger" in (bar.get_attribute("class") or ""), f"{name}: bar at {n}/{total}"
-    if name in ("index.html", "notebooks/03_elbo.html", "notebooks/06_training.html"):
+    shots = ("index.html", "notebooks/03_elbo.html", "notebooks/06_training.html", "zh/notebooks/00_start_here.html")
+    if name in shots:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         offline.screenshot(path=str(ARTIFACTS / f"site-{name.replace('/', '_')}.png"))
 
@@ -330,6 +334,95 @@ def test_stand_in_course_pipeline(mini_site, offline):
     assert answered == ["notebooks/00_pipeline.html #0 FakeExplorer"], answered
     assert silent == ["notebooks/00_pipeline.html #1 DeadExplorer"], silent
     assert not offline.outside, offline.outside
+
+
+def _switch(pg) -> tuple[str, str]:
+    """The page's language switch: (its label, its href); exactly one per page."""
+    link = pg.locator(".vae-lang-switch a")
+    assert link.count() == 1, f"{pg.url}: {link.count()} language switch links"
+    assert link.is_visible(), f"{pg.url}: the language switch is hidden"
+    return link.inner_text().strip(), link.get_attribute("href")
+
+
+@pytest.mark.parametrize("name", PAGES[:2] + EXTRA_PAGES + ZH_PAGES)
+def test_language_switch_leads_to_the_same_page_in_the_other_edition(site, offline, name):
+    """English pages switch to their zh twin (or the zh index), zh pages to their English twin; click and arrive."""
+    open_page(offline, site, name)
+    label, _ = _switch(offline)
+    zh = name.startswith("zh/")
+    twin = name.removeprefix("zh/") if zh else f"zh/{name}"
+    want = twin if (site / twin).exists() else ("index.html" if zh else "zh/index.html")
+    assert label == ("English" if zh else "中文"), (name, label)
+    offline.locator(".vae-lang-switch a").click()
+    offline.wait_for_load_state("load")
+    assert offline.url == (site / want).as_uri(), f"{name}: the switch went to {offline.url}, expected {want}"
+    assert offline.evaluate("document.documentElement.lang").startswith("en" if zh else "zh")
+    assert not offline.outside and not offline.errors, offline.outside + offline.errors
+
+
+BILINGUAL_EN = {
+    "00_first": [("markdown", "# 00 · Is this the first page?\n\n**Before this:** nothing. **Time:** about 2 minutes. "
+                              "$a^2$\n\n[Next: 01 · Is there a second page?](01_second.ipynb)"), ("code", "print(1)")],
+    "01_second": [("markdown", "# 01 · Is there a second page?\n\n**Time:** about 1 minutes. $b$"),
+                  ("code", "print(2)")],
+}
+BILINGUAL_ZH = {"00_first": [("markdown", "# 00 · 这是第一页吗？\n\n**预备：** 无。**时长：** 约 2 分钟。$a^2$\n\n"
+                                          "[下一篇：01 · 还有第二页吗？](../01_second.ipynb)"), ("code", "print(1)")]}
+
+
+@pytest.fixture(scope="session")
+def bilingual_site(tmp_path_factory) -> Path:
+    """A site from a stand-in course of two English notebooks, one of them translated, and both READMEs."""
+    need_site_tools()
+    import nbformat
+
+    repo = tmp_path_factory.mktemp("bilingual-course")
+    for folder, notebooks in (("notebooks", BILINGUAL_EN), ("notebooks/zh", BILINGUAL_ZH)):
+        (repo / folder).mkdir(parents=True, exist_ok=True)
+        for name, cells in notebooks.items():
+            nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                   "language": "python"}})
+            nb.cells = [nbformat.v4.new_markdown_cell(t) if k == "markdown" else nbformat.v4.new_code_cell(t)
+                        for k, t in cells]
+            nbformat.write(nb, repo / folder / f"{name}.ipynb")
+    (repo / "README.md").write_text("# stand-in\n\n**English** · [中文](README.zh-CN.md)\n", encoding="utf-8")
+    (repo / "README.zh-CN.md").write_text("# 替身\n\n[English](README.md) · **中文**\n\n"
+                                          "[00](notebooks/zh/00_first.ipynb) [01](notebooks/01_second.ipynb)\n",
+                                          encoding="utf-8")
+    out = repo / "site"
+    load("build").build(out, repo=repo)
+    return out
+
+
+def test_stand_in_course_switches_language_both_ways(bilingual_site, offline):
+    """Known pages, known targets: each page's switch, clicked, lands on its twin or on the other index; the zh
+    page's link to an untranslated notebook opens the English page; the zh index says what is missing."""
+    site = bilingual_site
+    walks = [("index.html", "zh/index.html"), ("notebooks/00_first.html", "zh/notebooks/00_first.html"),
+             ("notebooks/01_second.html", "zh/index.html"), ("README.html", "zh/README.html"),
+             ("zh/index.html", "index.html"), ("zh/notebooks/00_first.html", "notebooks/00_first.html"),
+             ("zh/README.html", "README.html")]
+    for start, target in walks:
+        open_page(offline, site, start)
+        label, _ = _switch(offline)
+        assert label == ("English" if start.startswith("zh/") else "中文"), (start, label)
+        offline.locator(".vae-lang-switch a").click()
+        offline.wait_for_load_state("load")
+        assert offline.url == (site / target).as_uri(), f"from {start}: {offline.url}, expected {target}"
+    open_page(offline, site, "zh/notebooks/00_first.html")
+    assert offline.evaluate("document.documentElement.lang") == "zh-CN"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    offline.screenshot(path=str(ARTIFACTS / "site-bilingual-zh_00.png"))
+    offline.locator("article a", has_text="下一篇").click()
+    offline.wait_for_load_state("load")
+    assert offline.url == (site / "notebooks/01_second.html").as_uri(), offline.url
+    open_page(offline, site, "zh/index.html")
+    assert "尚未译成中文" in offline.evaluate(ARTICLE_TEXT_JS)
+    open_page(offline, site, "zh/README.html")
+    offline.locator("article a", has_text="01").click()
+    offline.wait_for_load_state("load")
+    assert offline.url == (site / "notebooks/01_second.html").as_uri(), offline.url
+    assert not offline.outside and not offline.errors, offline.outside + offline.errors
 
 
 def test_zz_record_load_times():

@@ -25,17 +25,22 @@ No page requests the network: the theme's assets, MathJax and the explorers' cod
 fire their load event before the heavy work: MathJax typesets just after it (mathjax-config.js; raw TeX stays
 hidden until then) and the theme's 1.5 MB icon script loads after it (templates/static/webpack-macros.html).
 Search works from file:// too (html_show_search_summary is off: summaries would fetch each hit's page).
-Languages: `LANGUAGES` maps a language to its notebook folder; only English is built today. A second edition
-(notebooks/zh/) becomes a second Sphinx build into `<out>/zh/` with the same pages, and a switch link in the
-header pointing at the same page in the other tree.
+Languages: `LANGUAGES` maps a language to its notebook folder. The Chinese edition (notebooks/zh/, once it holds a
+notebook) is a second Sphinx build into `<out>/zh/`: its notebooks sit at the same paths as their English twins
+(zh/notebooks/03_elbo.html beside notebooks/03_elbo.html), its links into the package and to notebooks not yet
+translated are rewritten to reach the right tree (zh_links), and README.zh-CN.md is its README. Every page of
+either tree gets a switch link (`.vae-lang-switch`) to the same page in the other tree, or to the other
+tree's index when the page has no twin yet.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -51,7 +56,8 @@ sys.path.insert(0, str(HERE))  # the builder's own modules, when run as a script
 import course_map  # noqa: E402
 import static_outputs  # noqa: E402
 
-LANGUAGES = {"en": "notebooks"}  # language -> notebook folder; "zh": "notebooks/zh" once the edition exists
+LANGUAGES = {"en": "notebooks", "zh": "notebooks/zh"}  # language -> notebook folder (zh is built once it has one)
+SWITCH_LABEL = {"en": "English", "zh": "中文"}  # the switch link on a page of the other language
 MARKER = ".vae-teach-site"  # written into every built site: only a folder holding it is ever replaced
 CELL_TIMEOUT = 300  # seconds per cell; the course's notebooks each run in about a minute in all
 INTRO = """
@@ -67,6 +73,27 @@ EXPLORERS_PARTLY = ("Explorers marked *needs a running Python kernel* work only 
                     "in the page.")
 EXPLORERS_KERNEL = "The interactive explorers need a running Python kernel: on these pages they are marked as such."
 MATHJAX_FILES = ("tex-svg.js", "input/tex/extensions", "ui", "a11y/assistive-mml.js")
+INTRO_ZH = """
+一门关于**变分自编码器**的交互式课程，写给读过 Kingma 与 Welling 的 *Auto-Encoding Variational Bayes*
+（[arXiv:1312.6114](https://arxiv.org/abs/1312.6114)）却读糊涂了的人：糊涂在 $p_\\theta(z)$、$p_\\theta(x|z)$、
+$p_\\theta(z|x)$ 和 $q_\\phi(z|x)$ 上，糊涂在证据下界从哪里来，糊涂在 KL 项为什么存在。
+
+这些页面是构建网站时运行过的笔记本，带着全部图、检验和输出；代码与英文版相同，所以图中文字是英文。
+{explorers} 想修改代码、自己运行，请克隆仓库并运行 `make lab`。
+"""
+EXPLORERS_ZH = {EXPLORERS_LIVE: "探索器直接在页面里运行，背后不需要 Python。",
+                EXPLORERS_PARTLY: "标有 *needs a running Python kernel* 的探索器只能在 JupyterLab 中使用，"
+                                  "其余的直接在页面里运行。",
+                EXPLORERS_KERNEL: "交互式探索器需要运行中的 Python 内核：本网站的页面上对它们作了标注。"}
+ZH_CONF = """
+# ---- the Chinese edition (appended by build.py)
+language = "zh_CN"
+html_title = "vae-teach 中文版"
+# Sphinx's Chinese search needs jieba for words and ships no ChineseStemmer for the page ("ChineseStemmer is not
+# defined" on every zh page): index with the English splitter, which finds the course's terms and symbols
+html_search_language = "en"
+html_theme_options = {**html_theme_options, "search_bar_text": "搜索课程…"}
+"""
 
 
 # ----------------------------------------------------------------------------------------------- execute
@@ -167,11 +194,59 @@ def copy_mathjax(dest: Path) -> None:
             shutil.copy2(src, dst)
 
 
-def write_sources(src: Path, repo: Path, pages: list[course_map.Page], executed: dict[Path, dict]) -> None:
+# ----------------------------------------------------------------------------------------------- languages
+def zh_links(markdown: str, up: str, readme: bool = False) -> str:
+    """Links of a zh page as they must read in the zh tree (notebooks at notebooks/NN.ipynb): -> markdown.
+
+    `up` leads from the page to the site root (the English tree): "../../" from zh/notebooks/, "../" from zh/.
+    A link to an English notebook (no twin yet) becomes an HTML link to its English page.
+    """
+    english = r"\.\./" if not readme else r"notebooks/"
+    markdown = re.sub(rf"\[([^\]]+)\]\({english}(\d\d_[\w-]+)\.ipynb(#[^)\s]*)?\)",
+                      lambda m: f'<a href="{up}notebooks/{m[2]}.html{m[3] or ""}">{m[1]}</a>', markdown)
+    if readme:
+        markdown = re.sub(r"\[([^\]]+)\]\(notebooks/zh/TRANSLATING\.md\)", r"`\1`", markdown)  # not a page
+        markdown = markdown.replace("](notebooks/zh/", "](notebooks/")
+        return re.sub(r"\[([^\]]+)\]\(README\.md\)", lambda m: f'<a href="{up}README.html">{m[1]}</a>', markdown)
+    markdown = markdown.replace("](../../vae_teach/", "](../vae_teach/")
+    return markdown.replace("](../../README.zh-CN.md", "](../README.md")
+
+
+def add_language_switch(root: Path, languages: list[str]) -> int:
+    """Put a link to the same page in the other language (or its index) on every page of both trees: -> pages."""
+    if "zh" not in languages:
+        return 0
+    trees = {"en": root, "zh": root / "zh"}
+    done = 0
+    for lang, other in (("en", "zh"), ("zh", "en")):
+        tree, there = trees[lang], trees[other]
+        for page in sorted(tree.rglob("*.html")):
+            rel = page.relative_to(tree)
+            if rel.parts[0] in ("_static", "_sources", "zh", "jupyter_execute"):
+                continue
+            twin = there / rel if (there / rel).exists() else there / "index.html"
+            href = os.path.relpath(twin, page.parent).replace(os.sep, "/")
+            link = (f'<div class="vae-lang-switch"><a href="{href}" hreflang="{other}" lang="{other}" '
+                    f'data-twin="{"page" if twin != there / "index.html" or rel.name == "index.html" else "index"}">'
+                    f"{SWITCH_LABEL[other]}</a></div>")
+            html = page.read_text(encoding="utf-8")
+            m = re.search(r"<article\b[^>]*>", html) or re.search(r"<body\b[^>]*>", html)
+            if m is None:
+                continue
+            page.write_text(html[:m.end()] + link + html[m.end():], encoding="utf-8")
+            done += 1
+    return done
+
+
+def write_sources(src: Path, repo: Path, pages: list[course_map.Page], executed: dict[Path, dict],
+                  language: str = "en", untranslated: int = 0) -> None:
     """The Sphinx source tree: conf.py, static files, index.md, the static notebooks and the source pages."""
     import nbformat
 
     shutil.copy2(HERE / "conf.py", src / "conf.py")
+    if language == "zh":
+        with open(src / "conf.py", "a", encoding="utf-8") as f:
+            f.write(ZH_CONF)
     shutil.copy2(HERE / "mathjax-config.js", src / "mathjax-config.js")
     shutil.copytree(HERE / "static", src / "_static")
     shutil.copytree(HERE / "templates", src / "_templates")
@@ -181,21 +256,37 @@ def write_sources(src: Path, repo: Path, pages: list[course_map.Page], executed:
         nb = static_outputs.make_static(copy.deepcopy(executed[repo / page.path]))
         found = static_outputs.count_static(nb)
         live, needs_kernel = live + found["explorers"], needs_kernel + found["needs_kernel"]
-        out = src / page.path
+        out = src / site_path(page, language)
+        if language == "zh":
+            for cell in nb["cells"]:
+                if cell.get("cell_type") == "markdown":
+                    text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+                    cell["source"] = zh_links(text, "../../")
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.from_dict(nb), out)
     say = EXPLORERS_PARTLY if live and needs_kernel else EXPLORERS_KERNEL if needs_kernel else EXPLORERS_LIVE
     print(f"  {live} explorer copies run in the page; {needs_kernel} widgets need a kernel", flush=True)
-    (src / "index.md").write_text(course_map.index_markdown(pages, INTRO.format(explorers=say)), encoding="utf-8")
+    placed = [dataclasses.replace(p, path=site_path(p, language)) for p in pages]
+    intro = INTRO.format(explorers=say) if language == "en" else INTRO_ZH.format(explorers=EXPLORERS_ZH[say])
+    (src / "index.md").write_text(course_map.index_markdown(placed, intro, language, untranslated), encoding="utf-8")
     for py in sorted((repo / "vae_teach").rglob("*.py")):
         rel = py.relative_to(repo)
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(py, src / rel)
         (src / rel).with_suffix(".md").write_text(source_page(py, repo), encoding="utf-8")
-    readme = repo / "README.md"
+    readme = repo / ("README.md" if language == "en" else "README.zh-CN.md")
     if readme.exists():  # the notebooks link to it for set-up and troubleshooting
-        (src / "README.md").write_text("---\norphan: true\n---\n\n" + readme.read_text(encoding="utf-8"),
-                                       encoding="utf-8")
+        text = readme.read_text(encoding="utf-8")
+        if language == "zh":
+            text = zh_links(text, "../", readme=True)
+        elif untranslated >= 0 and "zh" in LANGUAGES:
+            text = re.sub(r"\[([^\]]+)\]\(README\.zh-CN\.md\)", r'<a href="zh/README.html">\1</a>', text)
+        (src / "README.md").write_text("---\norphan: true\n---\n\n" + text, encoding="utf-8")
+
+
+def site_path(page: course_map.Page, language: str) -> Path:
+    """Where a page sits in its language's tree: a zh notebook at the path of its English twin."""
+    return page.path if language == "en" else Path("notebooks") / page.path.name
 
 
 # ----------------------------------------------------------------------------------------------- render
@@ -243,23 +334,35 @@ def build(out: Path, repo: Path = REPO, jobs: int | None = None, apps: bool = Tr
     out = out.resolve()
     check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    pages = course_map.discover(repo, LANGUAGES["en"], "apps" if apps else None)
-    if only:
-        pages = [p for p in pages if any(o in p.path.name for o in only)]
+    editions: dict[str, list[course_map.Page]] = {}
+    for lang, folder in LANGUAGES.items():
+        if lang != "en" and not any((repo / folder).glob("[0-9][0-9]_*.ipynb")):
+            continue  # no notebook of this edition yet
+        found = course_map.discover(repo, folder, ("apps" if apps else None) if lang == "en" else None)
+        editions[lang] = [p for p in found if not only or any(o in p.path.name for o in only)]
+    pages = [p for ps in editions.values() for p in ps]
     jobs = jobs or min(len(pages), os.cpu_count() or 1)
-    print(f"executing {len(pages)} notebooks, {jobs} at a time", flush=True)
+    print(f"executing {len(pages)} notebooks ({', '.join(editions)}), {jobs} at a time", flush=True)
     executed = execute_all([repo / p.path for p in pages], jobs, repo, cache)
     t_exec = time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory(prefix="vae-teach-site-src-") as tmp:
-        src = Path(tmp)
-        write_sources(src, repo, pages, executed)
+        en_numbers = {p.number for p in editions["en"] if p.number}
+        for lang, ps in editions.items():
+            (Path(tmp) / lang).mkdir()
+            missing = len(en_numbers - {p.number for p in ps}) if lang != "en" else 0
+            write_sources(Path(tmp) / lang, repo, ps, executed, lang, missing)
         # myst-nb writes its "jupyter_execute" scratch folder beside Sphinx's output folder: keep both in a
         # temp folder next to `out`, so nothing lands in the user's tree and the final move is a rename
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
         try:
             new = work / "html"
-            render(src, new)
+            render(Path(tmp) / "en", new)
+            for lang in editions:
+                if lang != "en":  # rendered beside `new` (myst-nb's scratch folder too), then moved into it
+                    render(Path(tmp) / lang, work / f"html-{lang}")
+                    (work / f"html-{lang}").rename(new / lang)
+            add_language_switch(new, list(editions))
             (new / MARKER).write_text("built by tools/site/build.py; `make site` replaces this folder\n")
             replace_dir(new, out)
         finally:

@@ -12,11 +12,26 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-TITLE = re.compile(r"^#\s+(\d{2})\s*·\s*(.+?)\s*$")  # "# 03 · Where does the ELBO come from?"
 PLAIN_TITLE = re.compile(r"^#\s+(.+?)\s*$")
-MINUTES = re.compile(r"(\d+)\s*(?:–|-|to)?\s*(?:\d+\s*)?min(?:ute)?s?\b")
-TIME_LINE = re.compile(r"\*\*(?:Time|Before this|Read first)[^*]*\*\*", re.IGNORECASE)
-DEEPER = re.compile(r"^##\s+Going deeper\b.*?(\d+)\s*min", re.IGNORECASE | re.MULTILINE)
+MINUTES = re.compile(r"(\d+)\s*(?:–|-|to)?\s*(?:\d+\s*)?(?:min(?:ute)?s?\b|分钟)")  # "25 min", "约 25 分钟"
+TIME_LINE = re.compile(r"\*\*(?:Time|Before this|Read first|时长|预备)[^*]*\*\*", re.IGNORECASE)
+DEEPER = re.compile(r"^##\s+(?:Going deeper\b|深入一步).*?(\d+)\s*(?:min|分钟)", re.IGNORECASE | re.MULTILINE)
+TITLE = re.compile(r"^#\s+(\d{2})\s*·\s*(.+?)\s*$")  # also "# 03 · 证据下界从哪里来？"
+
+# the index page's words, per language (the zh index lists the notebooks translated so far)
+WORDS = {
+    "en": {"heading": "# Variational Autoencoders, one question at a time", "notebooks": "## The notebooks",
+           "read": "Read them in order; each builds on the one before. The main path takes about {total} minutes "
+                   "in all; each notebook's *Going deeper* part is optional.",
+           "columns": "| notebook | the question it answers | time |", "minutes": "{m}\u00a0min",
+           "optional": " (+\u00a0{m} optional)", "apps": "## Apps", "missing": ""},
+    "zh": {"heading": "# 变分自编码器，一次一个问题", "notebooks": "## 笔记本",
+           "read": "请按顺序阅读，每一篇都建立在前一篇的基础上。"
+                   "下表各篇主线合计约 {total} 分钟；每篇的*深入一步*为选读。",
+           "columns": "| 笔记本 | 回答的问题 | 时长 |", "minutes": "{m}\u00a0分钟",
+           "optional": "（另有 {m}\u00a0分钟选读）",
+           "apps": "## 应用", "missing": "其余笔记本尚未译成中文：请阅读<a href=\"../index.html\">英文版</a>。"},
+}
 
 
 @dataclass(frozen=True)
@@ -100,21 +115,22 @@ def _cell(text: str) -> str:
     return text.replace("|", r"\|")
 
 
-def index_markdown(pages: list[Page], intro: str) -> str:
+def index_markdown(pages: list[Page], intro: str, language: str = "en", untranslated: int = 0) -> str:
     """The index page in MyST Markdown: the intro, the map (question, minutes) and the toctree fixing page order."""
+    w = WORDS[language]
     course = [p for p in pages if p.number]
     apps = [p for p in pages if not p.number]
     total = sum(p.minutes or 0 for p in course)
-    lines = ["# Variational Autoencoders, one question at a time", "", intro.strip(), "",
-             "## The notebooks", "",
-             f"Read them in order; each builds on the one before. The main path takes about {total} minutes "
-             "in all; each notebook's *Going deeper* part is optional.", "",
-             "| notebook | the question it answers | time |", "|---|---|---|"]
+    lines = [w["heading"], "", intro.strip(), "", w["notebooks"], "", w["read"].format(total=total), "",
+             w["columns"], "|---|---|---|"]
     for p in course:
-        extra = f" (+\u00a0{p.deeper_minutes} optional)" if p.deeper_minutes else ""
-        lines.append(f"| {p.number} | [{_cell(p.title)}]({p.path.as_posix()}) | {p.minutes}\u00a0min{extra} |")
+        extra = w["optional"].format(m=p.deeper_minutes) if p.deeper_minutes else ""
+        time = w["minutes"].format(m=p.minutes) + extra
+        lines.append(f"| {p.number} | [{_cell(p.title)}]({p.path.as_posix()}) | {time} |")
+    if untranslated and w["missing"]:
+        lines += ["", w["missing"]]
     if apps:
-        lines += ["", "## Apps", ""]
+        lines += ["", w["apps"], ""]
         lines += [f"- [{_cell(p.title)}]({p.path.as_posix()})" for p in apps]
     lines += ["", "```{toctree}", ":hidden:", ":maxdepth: 1", ""]
     lines += [f"{p.path.with_suffix('').as_posix()}" for p in pages]

@@ -5,3 +5,7 @@ learner wrote (a wrong type or shape, an exception, an endless loop stopped afte
 ships with its exercises unanswered still runs top to bottom. The answer runs on its own copies of the
 inputs. Reference solutions live here, not in the notebooks; a broken reference raises CheckerError.
 """
+
+from vae_teach.exercises._messages import current_language, use_language
+
+__all__ = ["current_language", "use_language"]

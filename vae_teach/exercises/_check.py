@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from vae_teach.exercises._messages import text
+
 PASS, FAIL, TODO = "✓", "✗", "○"
 TIME_LIMIT = 10.0  # seconds per check, for all of its cases together
 
@@ -37,7 +39,7 @@ class _TimeUp(BaseException):
 
 def too_slow_message(limit: float) -> str:
     """The verdict text for an answer that did not return in time."""
-    return f"your function ran longer than {limit:g} s"
+    return text("too_slow", limit=limit)
 
 
 # ---- running the learner's code ------------------------------------------------------------------------
@@ -118,19 +120,19 @@ def _describe_want(want: Any, integer: bool) -> str:
     """'a tensor of shape [4]', 'a number', 'a tuple of 2 tensors', … (what the answer should be)."""
     if isinstance(want, tuple | list):
         kind = "tuple" if isinstance(want, tuple) else "list"
-        tensors = " tensors" if all(isinstance(w, torch.Tensor) for w in want) else ""
-        return f"a {kind} of {len(want)}{tensors}"
+        tensors = text("tensors") if all(isinstance(w, torch.Tensor) for w in want) else ""
+        return text("want_sequence", kind=kind, n=len(want), tensors=tensors)
     if isinstance(want, torch.Tensor | np.ndarray):
-        return f"a tensor of shape {_shape(want)}"
-    return "a Python int" if integer else "a number"
+        return text("want_tensor", shape=_shape(want))
+    return text("want_int") if integer else text("want_number")
 
 
 def _describe_got(got: Any) -> str:
     """How the learner's answer looks: 'str', 'a tensor of shape [3, 3, 3]', 'a tuple of 3', …"""
     if isinstance(got, torch.Tensor | np.ndarray):
-        return f"a tensor of shape {_shape(got)}"
+        return text("got_tensor", shape=_shape(got))
     if isinstance(got, tuple | list):
-        return f"a {type(got).__name__} of {len(got)}"
+        return text("got_sequence", kind=type(got).__name__, n=len(got))
     return type(got).__name__
 
 
@@ -146,11 +148,11 @@ def form_error(got: Any, want: Any, integer: bool = False) -> str | None:
 def _sequence_form(got: Any, want: tuple | list, integer: bool) -> str | None:
     """form_error for a tuple/list answer: the same length, then each element's form."""
     if not isinstance(got, tuple | list) or len(got) != len(want):
-        return f"expected {_describe_want(want, integer)}, got {_describe_got(got)}"
+        return text("expected_got", want=_describe_want(want, integer), got=_describe_got(got))
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         why = form_error(g, w, integer)
         if why:
-            return f"in element {i} of the {type(got).__name__}: {why}"
+            return text("in_element", i=i, kind=type(got).__name__, why=why)
     return None
 
 
@@ -158,25 +160,25 @@ def _tensor_form(got: Any, want: torch.Tensor | np.ndarray) -> str | None:
     """form_error for a tensor answer: a tensor (or, for shape [], a number) of the same shape, real-valued."""
     if isinstance(got, torch.Tensor | np.ndarray):
         if _shape(got) != _shape(want):
-            return f"expected shape {_shape(want)}, got {_shape(got)}"
+            return text("expected_shape", want=_shape(want), got=_shape(got))
         if got.is_complex() if isinstance(got, torch.Tensor) else np.iscomplexobj(got):
-            return "expected real numbers, got complex ones"
+            return text("complex")
         return None
     if _is_number(got) and _shape(want) == []:
         return None
-    return f"expected a tensor of shape {_shape(want)}, got {_describe_got(got)}"
+    return text("expected_tensor", shape=_shape(want), got=_describe_got(got))
 
 
 def _number_form(got: Any, integer: bool) -> str | None:
     """form_error for a number answer: a number or 0-d tensor; with `integer`, a Python int (a count)."""
     if integer:
         ok = isinstance(got, numbers.Integral) and not isinstance(got, bool | np.bool_)
-        return None if ok else f"expected a Python int, got {_describe_got(got)}"
+        return None if ok else text("expected_int", got=_describe_got(got))
     if _is_number(got):
         return None
     if isinstance(got, torch.Tensor | np.ndarray):
-        return None if _shape(got) == [] else f"expected a single number (shape []), got {_shape(got)}"
-    return f"expected a number, got {_describe_got(got)}"
+        return None if _shape(got) == [] else text("expected_scalar", shape=_shape(got))
+    return text("expected_number", got=_describe_got(got))
 
 
 def _as_float64(v: Any) -> torch.Tensor:
@@ -218,7 +220,7 @@ def _reference(name: str, reference: Callable | Any, case: tuple) -> Any:
 
 # ---- the check -------------------------------------------------------------------------------------------
 def _todo(name: str) -> None:
-    print(f"{TODO} {name}: not answered yet. Replace the `...` with your code and run the cell again.")
+    print(text("todo", mark=TODO, name=name))
 
 
 def check(
@@ -248,8 +250,7 @@ def check(
     if callable(answer):
         outcomes = run_limited(lambda: _run_answers(answer, cases), TIME_LIMIT)
         if outcomes is None:
-            print(f"{FAIL} {name}: {too_slow_message(TIME_LIMIT)}. Look for a loop that never ends, "
-                  "or for work that grows much faster than the input.")
+            print(text("too_slow_verdict", mark=FAIL, name=name, too_slow=too_slow_message(TIME_LIMIT)))
             return False
     else:
         outcomes = [("value", answer)] * len(cases)
@@ -258,17 +259,17 @@ def check(
             _todo(name)
             return None
         if kind == "raised":
-            print(f"{FAIL} {name}: your code raised {type(got).__name__}: {got}. Hint: {hint}")
+            print(text("raised", mark=FAIL, name=name, exc_type=type(got).__name__, exc=got, hint=hint))
             return False
         try:
             verdict = _judge(name, got, want, case, hint, atol, rtol, explain, form_hint, integer, callable(answer))
         except Exception:  # an answer so odd that even describing it fails: still a verdict, never a traceback
-            print(f"{FAIL} {name}: expected {_describe_want(want, integer)}, got an object of type "
-                  f"{type(got).__name__} that the checker cannot read.")
+            print(text("unreadable", mark=FAIL, name=name, want=_describe_want(want, integer),
+                       got_type=type(got).__name__))
             return False
         if verdict is not True:
             return verdict
-    print(f"{PASS} {name}: correct.")
+    print(text("correct", mark=PASS, name=name))
     return True
 
 
@@ -280,7 +281,7 @@ def _judge(name, got, want, case, hint, atol, rtol, explain, form_hint, integer,
             if _close(got, want, atol, rtol):
                 return True
         except Exception:  # the checker could not read the answer as numbers: a form problem, not the learner's bug
-            why_form = f"expected {_describe_want(want, integer)}, got {_describe_got(got)} that is not numbers"
+            why_form = text("not_numbers", want=_describe_want(want, integer), got=_describe_got(got))
     special = None
     if explain is not None:
         try:
@@ -290,11 +291,12 @@ def _judge(name, got, want, case, hint, atol, rtol, explain, form_hint, integer,
     if special:
         print(f"{FAIL} {name}: {special}")
     elif why_form:
-        extra = f" Hint: {form_hint}" if form_hint else ""
-        print(f"{FAIL} {name}: {why_form}.{extra}")
+        extra = text("hint_suffix", hint=form_hint) if form_hint else ""
+        print(text("form_verdict", mark=FAIL, name=name, why=why_form, extra=extra))
     else:
-        shown = "" if is_function else f" (you gave {got!r})"
-        nan = " Your answer contains NaN or inf." if _non_finite(got) and not _non_finite(want) else ""
-        print(f"{FAIL} {name}: not quite{shown}.{nan}" + (f" Hint: {hint}" if hint else ""))
+        shown = "" if is_function else text("you_gave", got=repr(got))
+        nan = text("nan") if _non_finite(got) and not _non_finite(want) else ""
+        print(text("not_quite", mark=FAIL, name=name, shown=shown, nan=nan,
+                   hint=text("hint_suffix", hint=hint) if hint else ""))
     return False
 

@@ -10,6 +10,7 @@ import torch
 from torch import distributions as D
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _case(seed: int = 0, n: int = 4, d: int = 3, k: int = 2):
@@ -66,9 +67,8 @@ def check_log_marginal(fn) -> bool | None:
     """
     W, b, sigma, x, _, _ = _case()
     return check(
-        "log p(x) of the linear-Gaussian model", fn, _log_marginal, cases=[(W, b, sigma, x)],
-        hint="x = Wz + b + noise is Gaussian with mean b and covariance W Wᵀ + σ² I (don't forget the noise); "
-        "use torch.distributions.MultivariateNormal(...).log_prob(x).",
+        text("03.log_marginal.name"), fn, _log_marginal, cases=[(W, b, sigma, x)],
+        hint=text("03.log_marginal.hint"),
     )
 
 
@@ -80,9 +80,8 @@ def check_elbo_estimate(fn) -> bool | None:
     W, b, sigma, x, mu, std = _case(1)
     eps = torch.randn(50, *mu.shape, generator=torch.Generator().manual_seed(5), dtype=mu.dtype)
     return check(
-        "Monte Carlo ELBO", fn, _elbo_estimate, cases=[(x, mu, std, eps, W, b, sigma)],
-        hint="z = mu + std * eps; for each sample add log p(x|z) + log p(z) and SUBTRACT log q(z|x) "
-        "(each summed over its last dim), then average over the sample dim 0.",
+        text("03.elbo_estimate.name"), fn, _elbo_estimate, cases=[(x, mu, std, eps, W, b, sigma)],
+        hint=text("03.elbo_estimate.hint"),
     )
 
 
@@ -93,10 +92,8 @@ def check_gap_kl(fn) -> bool | None:
     """
     W, b, sigma, x, mu, std = _case(2)
     return check(
-        "the gap is KL(q ‖ p(z|x))", fn, _gap_kl, cases=[(x, mu, std, W, b, sigma)],
-        hint="the order matters: KL(q ‖ posterior), not KL(posterior ‖ q). Build the posterior N(m, Σ) with "
-        "Σ = (I + WᵀW/σ²)⁻¹ and m = Σ Wᵀ(x − b)/σ², q as MultivariateNormal(mu, scale_tril=diag(std)), "
-        "then torch.distributions.kl_divergence(q, posterior).",
+        text("03.gap_kl.name"), fn, _gap_kl, cases=[(x, mu, std, W, b, sigma)],
+        hint=text("03.gap_kl.hint"),
     )
 
 
@@ -108,7 +105,6 @@ def check_iwae_from_log_weights(fn) -> bool | None:
     g = torch.Generator().manual_seed(3)
     log_w = torch.randn(16, 5, generator=g, dtype=torch.float64) * 3 - 800.0
     return check(
-        "IWAE bound from log weights", fn, _iwae_from_log_weights, cases=[(log_w,)],
-        hint="the bound is log( (1/k) Σ_i w_i ), not the mean of log w_i (that is the ELBO). The weights "
-        "underflow to 0 if you exponentiate directly: use torch.logsumexp(log_w, dim=0) − log k.",
+        text("03.iwae.name"), fn, _iwae_from_log_weights, cases=[(log_w,)],
+        hint=text("03.iwae.hint"),
     )

@@ -8,6 +8,7 @@ import torch
 from torch.distributions import Independent, Normal
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _model_case(seed: int = 1, n: int = 5, d: int = 3, k: int = 2) -> tuple[torch.Tensor, ...]:
@@ -40,7 +41,7 @@ def _naive_log_evidence(log_lik):
 def _explain_tuple(got, want, case) -> str | None:
     """The form hint for a common slip: returning (z, x) like LinearGaussian.sample instead of x."""
     if isinstance(got, tuple | list):
-        return "you returned a tuple, like (z, x) from LinearGaussian.sample. Return only x, a tensor [n, d]."
+        return text("01.sample_x.tuple")
     return None
 
 
@@ -50,9 +51,8 @@ def check_sample_x(fn) -> bool | None:
     Exercise in 01 Try it.
     """
     return check(
-        "ancestral sample", fn, _sample_x, cases=[_model_case(1), _model_case(2, n=4, d=5, k=3)],
-        hint="first z = eps_z (a draw from the prior N(0, I)); then x = W z + b plus noise of standard "
-             "deviation sigma (not sigma²). With rows as samples, W z is z @ W.T.",
+        text("01.sample_x.name"), fn, _sample_x, cases=[_model_case(1), _model_case(2, n=4, d=5, k=3)],
+        hint=text("01.sample_x.hint"),
         explain=_explain_tuple,
     )
 
@@ -67,9 +67,8 @@ def check_log_joint(fn) -> bool | None:
         w, b, sigma, eps_z, eps_x = _model_case(seed)
         cases.append((_sample_x(w, b, sigma, eps_z, eps_x), eps_z, w, b, sigma))
     return check(
-        "log joint", fn, _log_joint, cases=cases,
-        hint="log p(x, z) = log p(z) + log p(x|z): both terms, each summed over its own dimensions. "
-             "torch.distributions.Normal(...).log_prob(...).sum(-1) does one term.",
+        text("01.log_joint.name"), fn, _log_joint, cases=cases,
+        hint=text("01.log_joint.hint"),
     )
 
 
@@ -81,7 +80,6 @@ def check_naive_log_evidence(fn) -> bool | None:
     g = torch.Generator().manual_seed(5)
     cases = [(torch.randn(50, generator=g) * 3 - 40,), (torch.tensor([-1000.0, -1001.0, -1002.5]),)]
     return check(
-        "naive Monte Carlo log-evidence", fn, _naive_log_evidence, cases=cases,
-        hint="average the likelihoods p(x|z_s), not their logs (the mean of the logs is smaller, by Jensen). "
-             "exp(-1000) underflows to 0: use torch.logsumexp(log_lik, 0) - log S.",
+        text("01.naive_evidence.name"), fn, _naive_log_evidence, cases=cases,
+        hint=text("01.naive_evidence.hint"),
     )

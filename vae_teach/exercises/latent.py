@@ -7,6 +7,7 @@ from torch.distributions import Normal
 
 from vae_teach import latent
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _inverse_cdf(u):
@@ -27,8 +28,8 @@ def check_inverse_cdf(answer):
     """
     cases = [(torch.tensor([0.5]),), (torch.tensor([0.05, 0.25, 0.75, 0.95]),), (torch.tensor([[0.1, 0.9]]),)]
     return check(
-        "Gaussian inverse CDF", answer, _inverse_cdf, cases, atol=1e-4,
-        hint="Φ⁻¹(0.5) = 0 and Φ⁻¹(0.975) ≈ 1.96; try torch.distributions.Normal(0., 1.).icdf(u).",
+        text("08.inverse_cdf.name"), answer, _inverse_cdf, cases, atol=1e-4,
+        hint=text("08.inverse_cdf.hint"),
     )
 
 
@@ -42,8 +43,8 @@ def check_interpolate(answer):
         (torch.tensor([-1.0, 0.5, 2.0]), torch.tensor([1.0, 0.5, -2.0]), 5),
     ]
     return check(
-        "linear interpolation", answer, latent.interpolate, cases,
-        hint="take t = torch.linspace(0, 1, steps) as a column; return (1 - t) * a + t * b (rows a ... b).",
+        text("08.interpolate.name"), answer, latent.interpolate, cases,
+        hint=text("08.interpolate.hint"),
     )
 
 
@@ -56,6 +57,6 @@ def check_correlation(answer):
     x = torch.randn(100, generator=g)
     cases = [(x, 2 * x + 1), (x, -x), (x, x + torch.randn(100, generator=g))]
     return check(
-        "Pearson correlation", answer, _pearson, cases, atol=1e-4,
-        hint="centre both samples, then divide the sum of products by the product of the two norms.",
+        text("08.correlation.name"), answer, _pearson, cases, atol=1e-4,
+        hint=text("08.correlation.hint"),
     )

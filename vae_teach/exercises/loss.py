@@ -7,6 +7,7 @@ import math
 import torch
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _inputs() -> dict[str, torch.Tensor]:
@@ -49,8 +50,8 @@ def check_gaussian_kl(fn) -> bool | None:
     Exercise in 04 Try it.
     """
     return check(
-        "closed-form Gaussian KL", fn, _gaussian_kl, cases=[(_inputs()["mu"], _inputs()["logvar"])],
-        hint="KL = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) with σ² = exp(logvar); it is ≥ 0, summed over the last dim.",
+        text("04.gaussian_kl.name"), fn, _gaussian_kl, cases=[(_inputs()["mu"], _inputs()["logvar"])],
+        hint=text("04.gaussian_kl.hint"),
     )
 
 
@@ -61,10 +62,9 @@ def check_gaussian_nll(fn) -> bool | None:
     """
     t = _inputs()
     return check(
-        "Gaussian negative log-likelihood", fn, _gaussian_nll,
+        text("04.gaussian_nll.name"), fn, _gaussian_nll,
         cases=[(t["x"], t["mean"], 0.1), (t["x"], t["mean"], 1.0)],
-        hint="squared error alone is not the NLL: divide the summed squared error by 2σ_x², then add "
-        "(d/2)·log(2πσ_x²) where d is the number of pixels.",
+        hint=text("04.gaussian_nll.hint"),
     )
 
 
@@ -77,15 +77,9 @@ def check_bce_mass(fn) -> bool | None:
     # and the notebook's task says so. Numerical integration and the closed form are both accepted.
     p = torch.tensor([0.05, 0.3, 0.7, 0.9], dtype=torch.float64)
     return check(
-        "total mass BCE gives grey pixels", fn, _bce_mass, cases=[(p,)], atol=1e-4, rtol=1e-3,
-        hint="integrate exp(x·log p + (1−x)·log(1−p)) over x from 0 to 1, e.g. torch.trapezoid on "
-        "torch.linspace(0, 1, 4001), or use the closed form (2p − 1) / log(p / (1 − p)). "
-        "A normalised density would give exactly 1; this one does not.",
+        text("04.bce_mass.name"), fn, _bce_mass, cases=[(p,)], atol=1e-4, rtol=1e-3,
+        hint=text("04.bce_mass.hint"),
     )
-
-
-_HINT_SUM_MEAN = ("sum over pixels and over latent dims (both belong to ONE image's log-probability), then "
-                  "average over the batch.")
 
 
 def _explain_loss(got, want, case) -> str | None:
@@ -96,13 +90,9 @@ def _explain_loss(got, want, case) -> str | None:
     if got.shape != want.shape:
         return None
     if torch.allclose(got, n * want, rtol=1e-4):
-        return (f"not quite. Hint: your number is n = {n} times too large: you summed over the batch too. "
-                "Summing over the batch only rescales the loss, but 'nats per image' means averaging over the "
-                "batch: divide by n.")
+        return text("04.loss.batch_summed", n=n)
     if torch.allclose(got, recon.mean() + kl_dim.sum(-1).mean(), rtol=1e-4):
-        return (f"not quite. Hint: your reconstruction term is d = {d} times too small: you averaged over pixels. "
-                + _HINT_SUM_MEAN + " Averaging over pixels shrinks the reconstruction term by d and tilts the "
-                "balance towards the KL.")
+        return text("04.loss.pixels_averaged", d=d, sum_mean=text("04.loss.sum_mean"))
     return None
 
 
@@ -112,6 +102,6 @@ def check_loss_per_image(fn) -> bool | None:
     Exercise in 04 Try it.
     """
     t = _inputs()
-    hint = _HINT_SUM_MEAN + " Averaging over pixels shrinks the reconstruction term by d and tilts the balance."
-    return check("loss in nats per image", fn, _loss_per_image, cases=[(t["recon"], t["kl_dim"])], hint=hint,
+    hint = text("04.loss.hint", sum_mean=text("04.loss.sum_mean"))
+    return check(text("04.loss.name"), fn, _loss_per_image, cases=[(t["recon"], t["kl_dim"])], hint=hint,
                  explain=_explain_loss)

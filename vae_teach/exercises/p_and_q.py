@@ -6,6 +6,7 @@ import torch
 from torch.distributions import Normal
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _grid_posterior(z_grid, log_prior, log_lik):
@@ -45,10 +46,9 @@ def check_grid_posterior(fn) -> bool | None:
     Exercise in 02 Try it.
     """
     return check(
-        "posterior on a grid", fn, _grid_posterior,
+        text("02.grid_posterior.name"), fn, _grid_posterior,
         cases=[_grid_case(1.5), _grid_case(-0.3), _grid_case(3.0, 0.2)],
-        hint="prior × likelihood is only proportional to the posterior: divide by the evidence "
-             "p(x) ≈ Σ p(x|z) p(z) Δz so that the density integrates to 1. Work in logs (torch.logsumexp).",
+        hint=text("02.grid_posterior.hint"),
         atol=1e-6, rtol=1e-4,
     )
 
@@ -59,8 +59,7 @@ def check_linear_gaussian_posterior(fn) -> bool | None:
     Exercise in 02 Try it.
     """
     return check(
-        "linear-Gaussian posterior", fn, _lg_posterior, cases=[_lg_case(7), _lg_case(8, n=2, d=4, k=3)],
-        hint="precision = prior precision + data precision = I + WᵀW/σ² (do not forget the prior's I); "
-             "cov = inverse of that; mean = cov Wᵀ(x − b)/σ², i.e. (x − b) @ W @ cov / σ² for rows.",
+        text("02.lg_posterior.name"), fn, _lg_posterior, cases=[_lg_case(7), _lg_case(8, n=2, d=4, k=3)],
+        hint=text("02.lg_posterior.hint"),
         atol=1e-6, rtol=1e-5,
     )

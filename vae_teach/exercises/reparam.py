@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -34,13 +35,9 @@ def _exact_grad_exp(mu, sigma):
     return mean, sigma * mean
 
 
-_PAIR_FORM = ("return a tuple of two tensors `(d_mu, d_sigma)`, each the same shape as mu (not one stacked tensor, "
-              "not Python floats)")
-
-
 def _check_pair(name, fn, reference, cases, maths_hint) -> bool | None:
     """check() for answers that are a pair of tensors: a wrong form gets a form hint, not a maths hint."""
-    return check(name, fn, reference, cases=cases, hint=maths_hint, form_hint=_PAIR_FORM)
+    return check(name, fn, reference, cases=cases, hint=maths_hint, form_hint=text("05.pair_form"))
 
 
 def check_reparam_sample(fn) -> bool | None:
@@ -49,8 +46,8 @@ def check_reparam_sample(fn) -> bool | None:
     Exercise in 05 Try it.
     """
     return check(
-        "reparameterised sample", fn, _reparam_sample, cases=[_inputs()],
-        hint="z is a deterministic function of (mu, sigma) and the noise eps: shift by mu, scale by sigma.",
+        text("05.reparam_sample.name"), fn, _reparam_sample, cases=[_inputs()],
+        hint=text("05.reparam_sample.hint"),
     )
 
 
@@ -61,8 +58,8 @@ def check_score(fn) -> bool | None:
     """
     mu, sigma, eps = _inputs()
     return _check_pair(
-        "score of a Gaussian", fn, _score, [(_reparam_sample(mu, sigma, eps), mu, sigma)],
-        "log q = -log sigma - (z - mu)^2 / (2 sigma^2) + const; differentiate by mu, then by sigma.",
+        text("05.score.name"), fn, _score, [(_reparam_sample(mu, sigma, eps), mu, sigma)],
+        text("05.score.hint"),
     )
 
 
@@ -72,8 +69,8 @@ def check_pathwise_sin(fn) -> bool | None:
     Exercise in 05 Try it.
     """
     return _check_pair(
-        "pathwise gradient of sin z", fn, _pathwise_sin, [_inputs()],
-        "chain rule: d f / d mu = f'(z) * dz/dmu with f'(z) = cos z, dz/dmu = 1 and dz/dsigma = eps.",
+        text("05.pathwise_sin.name"), fn, _pathwise_sin, [_inputs()],
+        text("05.pathwise_sin.hint"),
     )
 
 
@@ -83,6 +80,6 @@ def check_exact_grad_exp(fn) -> bool | None:
     Exercise in 05 Try it.
     """
     return _check_pair(
-        "exact gradient of E[exp(z)]", fn, _exact_grad_exp, [_inputs()[:2]],
-        "first write E[e^z] in closed form, exp(mu + sigma^2 / 2), then differentiate by mu and by sigma.",
+        text("05.exact_grad_exp.name"), fn, _exact_grad_exp, [_inputs()[:2]],
+        text("05.exact_grad_exp.hint"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _beta_loss(distortion, rate, beta):
@@ -31,8 +32,8 @@ def check_beta_loss(answer):
     d, r = 50 + 10 * torch.rand(4, generator=g), 5 * torch.rand(4, generator=g)
     cases = [(d, r, 0.0), (d, r, 1.0), (d, r, 4.0)]
     return check(
-        "β-weighted loss", answer, _beta_loss, cases,
-        hint="the loss is the negative ELBO with the KL (rate) multiplied by β: distortion + β·rate.",
+        text("07.beta_loss.name"), answer, _beta_loss, cases,
+        hint=text("07.beta_loss.hint"),
     )
 
 
@@ -43,8 +44,8 @@ def check_warmup(answer):
     """
     cases = [(0, 10), (3, 10), (10, 10), (25, 10), (1, 4)]
     return check(
-        "linear KL warm-up", answer, _warmup, cases,
-        hint="β is 0 at epoch 0, rises in a straight line, reaches 1 at warmup_epochs and never exceeds 1.",
+        text("07.warmup.name"), answer, _warmup, cases,
+        hint=text("07.warmup.hint"),
     )
 
 
@@ -61,8 +62,7 @@ def check_dims_in_use(answer):
         (torch.tensor([0.1, 0.25, 0.05, 0.1]), 0.1),  # entries equal to the threshold do not count
     ]
     return check(
-        "dimensions in use", answer, _dims_in_use, cases, atol=0, rtol=0, integer=True,
-        form_hint="return the count as a Python int, e.g. int((kl_per_dim > threshold).sum()).",
-        hint="count the entries of kl_per_dim strictly above threshold (use >, not >=) and return a Python int, "
-        "e.g. int((kl_per_dim > threshold).sum()).",
+        text("07.dims_in_use.name"), answer, _dims_in_use, cases, atol=0, rtol=0, integer=True,
+        form_hint=text("07.dims_in_use.form"),
+        hint=text("07.dims_in_use.hint"),
     )

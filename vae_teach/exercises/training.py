@@ -7,6 +7,7 @@ import math
 import torch
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _cases_mu_logvar():
@@ -39,8 +40,8 @@ def check_kl_per_dim(fn) -> bool | None:
     Exercise in 06 Try it.
     """
     return check(
-        "KL per latent dimension", fn, _kl_per_dim, cases=_cases_mu_logvar(),
-        hint="per dim: 0.5 * (mu^2 + exp(logvar) - 1 - logvar); average over the batch (dim 0); keep k dims.",
+        text("06.kl_per_dim.name"), fn, _kl_per_dim, cases=_cases_mu_logvar(),
+        hint=text("06.kl_per_dim.hint"),
     )
 
 
@@ -50,8 +51,8 @@ def check_active_units(fn) -> bool | None:
     Exercise in 06 Try it.
     """
     return check(
-        "active units", fn, _active_units, cases=[(c[0],) for c in _cases_mu_logvar()],
-        hint="take the variance of each column of mu across the data points (dim 0); count those above 0.01.",
+        text("06.active_units.name"), fn, _active_units, cases=[(c[0],) for c in _cases_mu_logvar()],
+        hint=text("06.active_units.hint"),
     )
 
 
@@ -61,6 +62,6 @@ def check_bits_per_dim(fn) -> bool | None:
     Exercise in 06 Try it.
     """
     return check(
-        "nats per image to bits per pixel", fn, _bits_per_dim, cases=[(96.0,), (140.5,), (1.0,)],
-        hint="1 nat = 1 / ln 2 bits, and an image has 64 pixels.",
+        text("06.bits_per_dim.name"), fn, _bits_per_dim, cases=[(96.0,), (140.5,), (1.0,)],
+        hint=text("06.bits_per_dim.hint"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from vae_teach.exercises._check import check
+from vae_teach.exercises._messages import text
 
 
 def _wake_sleep_cases():
@@ -25,9 +26,8 @@ def check_wake_sleep_losses(fn) -> bool | None:
     Exercise in 09 Try it.
     """
     return check(
-        "wake and sleep losses", fn, _wake_sleep_losses, cases=_wake_sleep_cases(),
-        hint="wake: minus the batch mean of log p(z) + log p(x|z) (the joint); sleep: minus the mean of log q on "
-             "the dreams. Return them as a pair (wake, sleep).",
+        text("09.wake_sleep.name"), fn, _wake_sleep_losses, cases=_wake_sleep_cases(),
+        hint=text("09.wake_sleep.hint"),
     )
 
 
@@ -57,6 +57,6 @@ def check_leapfrog(fn) -> bool | None:
     def fresh(f):
         return lambda z, p, grad, step: f(z.clone(), p.clone(), grad, step)
     return check(
-        "one leapfrog step", fresh(fn), fresh(_leapfrog), cases=_leapfrog_cases(),
-        hint="p += step/2 * grad_log_p(z); z += step * p; p += step/2 * grad_log_p(z) (the new z).",
+        text("09.leapfrog.name"), fresh(fn), fresh(_leapfrog), cases=_leapfrog_cases(),
+        hint=text("09.leapfrog.hint"),
     )

@@ -216,22 +216,21 @@ class VAE(nn.Module):
                            generator=generator)
 
     @torch.no_grad()
-    def log_likelihood(
-        self, x: torch.Tensor, k: int = 1000, generator: torch.Generator | None = None, max_elements: int = 2**24
-    ) -> torch.Tensor:
-        """IWAE estimate of log p(x) with k importance samples (bounds.iwae_bound): x [n, x_dim] -> [n] nats.
+    def log_likelihood(self, x: torch.Tensor, n_samples: int = 1000, generator: torch.Generator | None = None,
+                       max_elements: int = 2**24) -> torch.Tensor:
+        """IWAE bound ℒ_S on log p(x) with S = n_samples importance samples (bounds.iwae_bound): x [n, x_dim] -> [n].
 
-        Rows go through in groups small enough that one likelihood call holds about max_elements numbers.
+        In nats; rows go through in groups small enough that one likelihood call holds about max_elements numbers.
 
         Taught in 06 §5.
         """
-        count("k", k)
+        count("n_samples", n_samples)
         count("max_elements", max_elements)
         x = self.check_x(x)
-        per_row = min(k, bounds.CHUNK) * self.x_dim * (self.levels if self.likelihood == "categorical" else 1)
+        per_row = min(n_samples, bounds.CHUNK) * self.x_dim * (self.levels if self.likelihood == "categorical" else 1)
         rows = max(1, max_elements // per_row)
-        return torch.cat([bounds.iwae_bound(xb, self.encode(xb), self.prior(), self.decode, k, generator=generator)
-                          for xb in x.split(rows)])
+        return torch.cat([bounds.iwae_bound(xb, self.encode(xb), self.prior(), self.decode, n_samples,
+                                            generator=generator) for xb in x.split(rows)])
 
     # ---- display helpers --------------------------------------------------------------------------------
     @torch.no_grad()

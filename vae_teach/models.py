@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Categorical, Independent, Normal
 
-from vae_teach import _checks, bounds
-from vae_teach._checks import count, finite, real
+from vae_teach import bounds
+from vae_teach._checks import check_finite, count, number
 
 LIKELIHOODS = ("categorical", "bernoulli", "gaussian")
 
@@ -121,7 +121,7 @@ class VAE(nn.Module):
                     f"{name} must be [n, {self.x_dim}] {self._x_form()}, got levels {int(x.min())}..{int(x.max())}"
                 )
             return x.long()
-        x = finite(name, x.to(self.dtype), f" ({self._x_form()})")
+        x = check_finite(name, x.to(self.dtype), f" ({self._x_form()})")
         if self.likelihood == "bernoulli" and (float(x.min()) < 0 or float(x.max()) > 1):
             raise ValueError(
                 f"{name} must be [n, {self.x_dim}] {self._x_form()}, "
@@ -195,7 +195,7 @@ class VAE(nn.Module):
 
         Taught in 06 §2.
         """
-        x, beta = self.check_x(x), real("beta", beta, low=0)
+        x, beta = self.check_x(x), number("beta", beta, at_least=0, plain=True)
         mu, logvar = self._encode_params(x)  # q_phi(z|x) = N(μ, diag σ²), each [n, J]          (eq. 9)
         sigma = (0.5 * logvar).exp()  # σ = exp(½ log σ²)
         z = bounds.reparameterise(mu, sigma, generator)  # z = μ + σ ⊙ ε, ε ~ N(0, I)          (§2.4, eq. 10)
@@ -321,7 +321,7 @@ def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
 
     Taught in 06 §6.
     """
-    threshold = real("threshold", threshold, low=0)
+    threshold = number("threshold", threshold, at_least=0, plain=True)
     return int((unit_activity(model, x) > threshold).sum())
 
 
@@ -340,7 +340,7 @@ def _check_config(x_dim, z_dim, hidden, likelihood, levels, sigma, dropout, seed
     if likelihood == "gaussian" and sigma != "learned":
         if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not 0 < sigma < math.inf:
             raise ValueError(f"sigma must be a finite number > 0 or 'learned', got {sigma!r}")
-    dropout = real("dropout", dropout, low=0, high=1, high_open=True)
+    dropout = number("dropout", dropout, at_least=0, below=1, plain=True)
     if seed is not None:
-        _checks.seed("seed", seed)
+        count("seed", seed, 0, typed=True)
     return x_dim, z_dim, hidden, int(levels), sigma, dropout

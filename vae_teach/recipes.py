@@ -11,7 +11,7 @@ import math
 import torch
 
 from vae_teach import data, train
-from vae_teach._checks import real
+from vae_teach._checks import number
 from vae_teach.models import VAE
 
 # The digits recipe: the model, and the settings of fit_averaged. Against the previous recipe below: batches of
@@ -85,9 +85,9 @@ def fit_averaged(model: VAE, train_x, val=None, *, epochs: int = 50, lr: float =
     Used by recipes.fit_digits; not called from a notebook.
     """
     if ema is not None:
-        real("ema", ema, low=0, high=1, low_open=True, high_open=True)
-    real("weight_decay", weight_decay, low=0)
-    real("lr", lr, low=0, low_open=True)
+        number("ema", ema, above=0, below=1, plain=True)
+    number("weight_decay", weight_decay, at_least=0, plain=True)
+    number("lr", lr, above=0, plain=True)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)  # one kernel per step
     return train.fit(model, train_x, val, epochs=epochs, lr=lr, optimizer=opt,

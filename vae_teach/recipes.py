@@ -91,6 +91,10 @@ class MaskDropout(nn.Dropout):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x [..] -> x * mask / (1 - p) in training mode, x itself in eval mode.
+
+        Called by the model's layers inside recipes.fit_averaged; not called from a notebook.
+        """
         if not self.training or self.p == 0:
             return x
         return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))

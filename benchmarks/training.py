@@ -187,11 +187,12 @@ def recipe_race(rounds: int = RECIPE_ROUNDS) -> None:
     splits = tuple(data.load_digits(s)[0] for s in ("train", "val", "test"))
     recipes_ = {"baseline (previous recipe)": (recipes.DIGITS_MODEL_BASELINE, recipes.DIGITS_FIT_BASELINE),
                 "recipe (fit_digits)": (recipes.DIGITS_MODEL, recipes.DIGITS_FIT)}
-    runs = _interleave(recipes_, rounds, splits, lambda r: write_fragment("recipe", _race_table(recipes_, runs, r)))
+    runs = _interleave(recipes_, rounds, splits, lambda r, so_far: write_fragment("recipe", _race_table(
+        recipes_, so_far, r)))
     race = _race_table(recipes_, runs, rounds)
     variants = {"baseline (previous recipe)": recipes_["baseline (previous recipe)"]}
     variants |= {name: (m, f) for name, m, f in RECIPE_VARIANTS}
-    vruns = _interleave(variants, 1, splits, lambda r: None)
+    vruns = _interleave(variants, 1, splits, lambda r, so_far: None)
     text = race + "\n" + _variants_table(variants, vruns)
     write_fragment("recipe", text)
     print(text)
@@ -207,7 +208,7 @@ def _interleave(recipes_: dict, rounds: int, splits, after_round) -> dict:
             for name, kw in items[shift:] + items[:shift]:  # rotate, so drifting load hits every recipe alike
                 runs.setdefault((name, seed), []).append(train_recipe(kw, seed, *splits))
                 print(name, seed, runs[name, seed][-1], flush=True)
-        after_round(r + 1)  # a long run leaves its numbers behind after every round
+        after_round(r + 1, runs)  # a long run leaves its numbers behind after every round
     return runs
 
 

@@ -21,7 +21,7 @@ from vae_teach.models import VAE
 # 30, which the weight average's smooth validation curve allows, and float32 matmuls run in bfloat16 where the CPU
 # has it (torch's 'medium' precision; about 0.8x the time per step here, elsewhere plain float32). Batches of 192
 # or 256, lr 2.5e-3 or more, or patience 3 lost 0.4 nats or more (quality.md); bfloat16 with patience 5 lost 0.2
-# nats, and recipes.MaskDropout 0.2-1 nats (benchmarks/results/recipe.md).
+# nats on the mean, and recipes.MaskDropout 0.4-0.5 (benchmarks/results/recipe.md).
 DIGITS_MODEL = {"x_dim": 64, "z_dim": 16, "hidden": (512, 512), "likelihood": "categorical", "levels": 17,
                 "dropout": 0.4}
 DIGITS_FIT = {"epochs": 300, "batch_size": 128, "lr": 2e-3, "patience": 8, "ema": 0.99, "matmul_precision": "medium"}

@@ -1,6 +1,7 @@
 """The checkers in Chinese: one message table per language, and every checker's contract run in zh prints Chinese."""
 
 import importlib
+import pkgutil
 import re
 import string
 
@@ -15,6 +16,7 @@ CJK = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")  # Chinese charac
 ENGLISH_WORDS = ("not quite", "Hint:", "expected", ": correct.", "not answered", "your code raised",
                  "ran longer than", "a tensor of shape")
 MODULES = ("generative", "p_and_q", "elbo", "loss", "reparam", "training", "tradeoff", "latent", "why_aevb")
+CHECKER_MODULES = sorted(m.name for m in pkgutil.iter_modules(exercises.__path__) if not m.name.startswith("_"))
 CASES = [case for m in MODULES for case in importlib.import_module(f"test_exercises_{m}").CASES]
 
 
@@ -106,3 +108,27 @@ def test_english_is_back_after_switching(capsys):
     out = capsys.readouterr().out
     assert out.startswith("✗ closed-form Gaussian KL: not quite. Hint: KL = ½ Σ_j") and not CJK.search(out), out
     assert _check.too_slow_message(10.0) == "your function ran longer than 10 s"
+
+
+@pytest.mark.parametrize("name", CHECKER_MODULES)
+def test_each_checker_module_switches_the_language_as_a_zh_setup_cell_does(name, capsys):
+    """`from vae_teach.exercises import <name> as exercises` then `exercises.use_language("zh")` (and back)."""
+    module = importlib.import_module(f"vae_teach.exercises.{name}")
+    assert module.use_language is _messages.use_language, f"{name}.py must re-export use_language"
+    checker = next(c for c, _, _ in CASES if c.__module__ == module.__name__)
+    try:
+        module.use_language("zh")
+        assert exercises.current_language() == "zh"
+        assert checker(lambda *a: ...) is None
+        assert "尚未作答" in _chinese(capsys.readouterr().out)
+        module.use_language("en")
+        assert exercises.current_language() == "en"
+        assert checker(lambda *a: ...) is None
+        out = capsys.readouterr().out
+        assert "not answered yet" in out and not CJK.search(out), out
+    finally:
+        _messages.use_language("en")
+
+
+def test_every_checker_module_is_in_the_language_tests():
+    assert sorted(MODULES) == CHECKER_MODULES, "add the new checker module to MODULES (and its CASES)"

@@ -10,10 +10,13 @@ English notebook, keeping what is Chinese and copying what must be identical:
   when everything around it moved.
 - **Code cells** take the English code. A translated comment is kept when the code part of its line is
   unchanged (lines aligned on their code parts) and the comment keeps every directive of the English one
-  (`NBVAL_CHECK_OUTPUT`, `noqa`, a leading `check:`); otherwise the English comment is used. The setup cell
-  gets `exercises.use_language("zh")` right after the line importing `exercises`: that is the one difference
-  from the English code the tests allow. Outputs and execution counts of `# NBVAL_CHECK_OUTPUT` cells are
-  copied from English (nbval compares them); every other code cell is stripped.
+  (`NBVAL_CHECK_OUTPUT`, `noqa`, a leading `check:`); otherwise the English comment is used. A whole-line
+  nbval marker (`# NBVAL_CHECK_OUTPUT` alone on a line, the only form nbval honours) is code, not a comment:
+  it is compared as code and always copied unchanged. The setup cell gets a blank line and
+  `exercises.use_language("zh")` after the import block holding the `exercises` import (the form ruff's isort
+  rule accepts): that is the one difference from the English code the tests allow. Outputs and execution
+  counts of `# NBVAL_CHECK_OUTPUT` cells are copied from English (nbval compares them); every other code
+  cell is stripped.
 - **Markdown cells** keep their Chinese text when their English cell is unchanged. A new or edited English
   markdown cell is never guessed at: the English text goes in, headed by the marker line
   `<!-- zh-sync: UNTRANSLATED ... -->` (the tests fail while a marker is left), followed by the previous
@@ -63,6 +66,9 @@ OLD_OPEN = "<!-- zh-sync: previous translation, of an older English text; reuse 
 OLD_CLOSE = "-->"
 LANG_LINE = 'exercises.use_language("zh")'
 EXERCISES_IMPORT = re.compile(r"^from vae_teach\.exercises import .* as exercises\s*$")
+IMPORT_LINE = re.compile(r"^(?:import|from)\s")
+# a whole-line nbval marker, as nbval.plugin.find_comment_markers reads one: code, never a translatable comment
+NBVAL_LINE = re.compile(r"^\s*#+\s*(?:NBVAL_[A-Z_]+|PYTEST_VALIDATE_IGNORE_OUTPUT)\s*$")
 DIRECTIVES = ("NBVAL_CHECK_OUTPUT", "NBVAL_", "noqa", "type:")
 NOTEBOOK_LINK = re.compile(r"\]\((?:\.\./)?(\d\d_[\w-]+\.ipynb)(#[^)\s]*)?\)")
 RELATIVE_LINK = re.compile(r"\]\((?!https?:|mailto:|#|/|\.\./\.\./)([^)\s]+)\)")
@@ -85,7 +91,11 @@ def en_hash(markdown: str) -> str:
 
 # ---- code: comments apart ---------------------------------------------------------------------------------
 def split_comments(code: str) -> list[tuple[str, str]]:
-    """Each line as (code part, comment part), split where Python's tokenizer sees a comment; IPython magics ok."""
+    """Each line as (code part, comment part), split where Python's tokenizer sees a comment; IPython magics ok.
+
+    A whole-line nbval marker (`# NBVAL_CHECK_OUTPUT` alone on its line) is a directive to nbval, so it is all
+    code part: compared as code, and copied from English unchanged.
+    """
     lines = code.split("\n")
     comments: dict[int, int] = {}
     try:
@@ -97,16 +107,48 @@ def split_comments(code: str) -> list[tuple[str, str]]:
     out = []
     for i, line in enumerate(lines):
         col = comments.get(i)
-        out.append((line, "") if col is None else (line[:col], line[col:]))
+        out.append((line, "") if col is None or NBVAL_LINE.match(line) else (line[:col], line[col:]))
     return out
+
+
+def _drop_language_line(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(code, comment) lines without the zh-only language line and the blank line merge_code puts before it."""
+    out: list[tuple[str, str]] = []
+    for code, comment in parts:
+        if code.strip() == LANG_LINE:
+            if out and not "".join(out[-1]).strip():
+                out.pop()
+            continue
+        out.append((code, comment))
+    return out
+
+
+def language_line_at(code_parts: list[str]) -> int | None:
+    """Where the language line goes: the index after the import block holding the exercises import, else None.
+
+    The line goes after the whole block, behind a blank line (ruff's isort rule I001 wants one between an
+    import block and the first statement after it).
+    """
+    start = next((i for i, c in enumerate(code_parts) if EXERCISES_IMPORT.match(c)), None)
+    if start is None:
+        return None
+    end, depth = start, 0
+    for j in range(start, len(code_parts)):
+        part = code_parts[j]
+        if j > start and depth == 0 and part.strip() and not IMPORT_LINE.match(part):
+            break
+        depth += part.count("(") - part.count(")")
+        if part.strip():
+            end = j
+    return end + 1
 
 
 def strip_comments(code: str, drop_language_line: bool = False) -> str:
     """The code with every comment removed and trailing spaces trimmed (and, optionally, the use_language line)."""
-    lines = [c.rstrip() for c, _ in split_comments(code)]
+    parts = split_comments(code)
     if drop_language_line:
-        lines = [ln for ln in lines if ln.strip() != LANG_LINE]
-    return "\n".join(lines)
+        parts = _drop_language_line(parts)
+    return "\n".join(c.rstrip() for c, _ in parts)
 
 
 def _directives(comment: str) -> set[str]:
@@ -128,7 +170,7 @@ def merge_code(en_code: str, zh_code: str | None) -> str:
     """The English code with the twin's translated comments kept where the code part of the line is unchanged."""
     en_lines = split_comments(en_code)
     zh_lines = split_comments(zh_code) if zh_code is not None else []
-    zh_lines = [(c, m) for c, m in zh_lines if (c + m).strip() != LANG_LINE]
+    zh_lines = _drop_language_line(zh_lines)
     out = [c + m for c, m in en_lines]
     sm = difflib.SequenceMatcher(None, [c.rstrip() for c, _ in en_lines], [c.rstrip() for c, _ in zh_lines],
                                  autojunk=False)
@@ -137,12 +179,10 @@ def merge_code(en_code: str, zh_code: str | None) -> str:
             (ec, em), (_, zm) = en_lines[block.a + k], zh_lines[block.b + k]
             if _comment_ok(zm, em):
                 out[block.a + k] = ec + zm
-    lines = out
-    for i, line in enumerate(lines):
-        if EXERCISES_IMPORT.match(split_comments(line)[0][0]):
-            lines = lines[:i + 1] + [LANG_LINE] + lines[i + 1:]
-            break
-    return "\n".join(lines)
+    at = language_line_at([c for c, _ in en_lines])
+    if at is not None:
+        out[at:at] = ["", LANG_LINE]
+    return "\n".join(out)
 
 
 # ---- markdown: links and markers ------------------------------------------------------------------------

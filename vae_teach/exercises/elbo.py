@@ -11,6 +11,7 @@ from torch import distributions as D
 
 from vae_teach.exercises._check import check
 from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import use_language as use_language  # re-exported for zh setup cells
 
 
 def _case(seed: int = 0, n: int = 4, d: int = 3, k: int = 2):

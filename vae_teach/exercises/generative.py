@@ -9,6 +9,7 @@ from torch.distributions import Independent, Normal
 
 from vae_teach.exercises._check import check
 from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import use_language as use_language  # re-exported for zh setup cells
 
 
 def _model_case(seed: int = 1, n: int = 5, d: int = 3, k: int = 2) -> tuple[torch.Tensor, ...]:

@@ -8,6 +8,7 @@ from torch.distributions import Normal
 from vae_teach import latent
 from vae_teach.exercises._check import check
 from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import use_language as use_language  # re-exported for zh setup cells
 
 
 def _inverse_cdf(u):

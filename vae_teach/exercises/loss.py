@@ -8,6 +8,7 @@ import torch
 
 from vae_teach.exercises._check import check
 from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import use_language as use_language  # re-exported for zh setup cells
 
 
 def _inputs() -> dict[str, torch.Tensor]:

@@ -7,6 +7,7 @@ from torch.distributions import Normal
 
 from vae_teach.exercises._check import check
 from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import use_language as use_language  # re-exported for zh setup cells
 
 
 def _grid_posterior(z_grid, log_prior, log_lik):

@@ -7,7 +7,7 @@ import math
 import torch
 
 from vae_teach.exercises._check import check
-from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import text, use_language  # noqa: F401 (use_language: re-exported)
 
 
 def _inputs() -> dict[str, torch.Tensor]:

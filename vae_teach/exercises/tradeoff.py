@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from vae_teach.exercises._check import check
-from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import text, use_language  # noqa: F401 (use_language: re-exported)
 
 
 def _beta_loss(distortion, rate, beta):

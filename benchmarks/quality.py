@@ -17,7 +17,7 @@ from _results import write_fragment
 from vae_teach import data, models, recipes
 
 OUT = Path(__file__).resolve().parent / "results" / "quality.md"
-SEED, ELBO_SAMPLES, IWAE_K, BUDGET_S = 0, 10, 1000, 20.0
+SEED, ELBO_SAMPLES, IWAE_S, BUDGET_S = 0, 10, 1000, 20.0
 EXTRA_SEEDS = (1, 2)  # the recipe is retrained with these too, to show the spread over initialisations
 BASE_FIT = {"epochs": 400, "batch_size": 64, "lr": 1e-3, "patience": 30}
 P = recipes.DIGITS_FIT_BASELINE
@@ -93,7 +93,7 @@ def run(model_kw: dict, fit_kw: dict, xtr, xva, xte, iwae: bool, seed: int = SEE
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         nelbo = -float(model.elbo(xte, n_samples=ELBO_SAMPLES, generator=g).mean())
-        nll = -float(model.log_likelihood(xte, k=IWAE_K, generator=g).mean()) if iwae else float("nan")
+        nll = -float(model.log_likelihood(xte, n_samples=IWAE_S, generator=g).mean()) if iwae else float("nan")
     return {"nelbo": nelbo, "nll": nll, "wall": wall, "epochs": len(hist), "best": hist.best_epoch,
             "t_best": hist.time[hist.best_epoch], "val": min(hist.val_loss),
             "active": models.active_units(model, xte)}
@@ -130,7 +130,8 @@ def main() -> None:
         "sklearn's 8x8 digits, split 1000 train / 350 validation / 447 test, categorical likelihood over the 17 "
         f"grey levels, z_dim = 16, seed {SEED}, {torch.get_num_threads()} torch threads. Test -ELBO is the mean "
         f"over the test images of the ELBO averaged over {ELBO_SAMPLES} posterior samples each (analytic KL); "
-        f"test NLL is the IWAE bound with k = {IWAE_K}. Both are in nats per image. Early stopping watches the "
+        f"test NLL is the IWAE bound ℒ_S with S = {IWAE_S} importance samples. Both are in nats per image. "
+        "Early stopping watches the "
         "validation loss and restores the best weights; 'wall' is the whole `fit` call (including the epochs "
         "of patience after the best one), 'at best' is the training time until the best epoch.",
         "",

@@ -157,7 +157,7 @@ def test_elbo_shapes_and_reproducibility():
 def test_iwae_at_k1_is_estimator_a_with_the_same_draws():
     m, x = setup()
     q = random_q(4, 2, seed=2, kind="full")
-    iw = bounds.iwae_bound(x, q, m.prior(), m.likelihood, k=1, generator=gen(8))
+    iw = bounds.iwae_bound(x, q, m.prior(), m.likelihood, n_samples=1, generator=gen(8))
     a = bounds.elbo(x, q, m.prior(), m.likelihood, n_samples=1, analytic_kl=False, generator=gen(8))
     assert torch.allclose(iw, a, rtol=0, atol=1e-12)
 
@@ -168,7 +168,7 @@ def test_iwae_is_the_log_mean_of_the_a_weights_across_chunks(monkeypatch):
     monkeypatch.setattr(bounds, "ROWS", 1)
     m, x = setup()
     q = random_q(4, 2, seed=3)
-    iw = bounds.iwae_bound(x, q, m.prior(), m.likelihood, k=50, generator=gen(9))
+    iw = bounds.iwae_bound(x, q, m.prior(), m.likelihood, n_samples=50, generator=gen(9))
     log_w = bounds.elbo_samples(x, q, m.prior(), m.likelihood, 50, analytic_kl=False, generator=gen(9))
     assert torch.allclose(iw, torch.logsumexp(log_w, 0) - math.log(50), rtol=0, atol=1e-12)
 
@@ -181,7 +181,7 @@ def test_iwae_is_non_decreasing_in_k_on_average():
     q = D.Independent(D.Normal(torch.zeros(r, 2, dtype=F64), torch.ones(r, 2, dtype=F64)), 1)  # q = prior
     means, ses = [], []
     for i, k in enumerate([1, 4, 16, 64, 256]):
-        v = bounds.iwae_bound(xr, q, m.prior(), m.likelihood, k=k, generator=gen(100 + i))
+        v = bounds.iwae_bound(xr, q, m.prior(), m.likelihood, n_samples=k, generator=gen(100 + i))
         means.append(v.mean().item())
         ses.append(v.std().item() / math.sqrt(r))
     for i in range(4):
@@ -196,7 +196,7 @@ def test_iwae_converges_to_log_evidence():
     post = m.posterior(x)
     q = D.MultivariateNormal(post.mean + 0.2, scale_tril=1.5 * post.scale_tril)
     k = 5000
-    got = bounds.iwae_bound(x, q, m.prior(), m.likelihood, k=k, generator=gen(10))
+    got = bounds.iwae_bound(x, q, m.prior(), m.likelihood, n_samples=k, generator=gen(10))
     log_w = bounds.elbo_samples(x, q, m.prior(), m.likelihood, k, analytic_kl=False, generator=gen(11))
     w = torch.exp(log_w - torch.logsumexp(log_w, 0) + math.log(k))  # weights normalised to mean 1
     rel_var = w.var(0)
@@ -219,7 +219,7 @@ def test_works_with_a_float32_bernoulli_decoder_and_keeps_gradients():
         return D.Independent(D.Bernoulli(logits=dec(z)), 1)
 
     e = bounds.elbo(x, q, prior, likelihood, n_samples=2, generator=gen(0))
-    iw = bounds.iwae_bound(x, q, prior, likelihood, k=300, generator=gen(0))
+    iw = bounds.iwae_bound(x, q, prior, likelihood, n_samples=300, generator=gen(0))
     assert e.shape == iw.shape == (10,) and e.dtype == torch.float32
     e.mean().backward()
     assert enc.weight.grad is not None and dec.weight.grad is not None
@@ -270,10 +270,10 @@ def test_bad_counts_raise_clear_errors():
     q = random_q(4, 2, seed=0)
     with pytest.raises(ValueError, match="n_samples must be an int >= 1, got 0"):
         bounds.elbo(x, q, m.prior(), m.likelihood, n_samples=0)
-    with pytest.raises(ValueError, match="k must be an int >= 1, got 0"):
-        bounds.iwae_bound(x, q, m.prior(), m.likelihood, k=0)
-    with pytest.raises(ValueError, match="k must be an int >= 1, got 2.5"):
-        bounds.iwae_bound(x, q, m.prior(), m.likelihood, k=2.5)
+    with pytest.raises(ValueError, match="n_samples must be an int >= 1, got 0"):
+        bounds.iwae_bound(x, q, m.prior(), m.likelihood, n_samples=0)
+    with pytest.raises(ValueError, match="n_samples must be an int >= 1, got 2.5"):
+        bounds.iwae_bound(x, q, m.prior(), m.likelihood, n_samples=2.5)
 
 
 def test_shape_mismatches_raise_clear_errors():
@@ -310,7 +310,7 @@ def test_nonlinear_model_plugs_into_the_bounds():
     x = torch.tensor([[2.0], [0.5], [-0.5]], dtype=F64)
     q = D.Independent(D.Normal(torch.zeros(3, 1, dtype=F64), torch.full((3, 1), 1.5, dtype=F64)), 1)
     k = 4000
-    iw = bounds.iwae_bound(x, q, model.prior(), model.likelihood, k=k, generator=gen(14))
+    iw = bounds.iwae_bound(x, q, model.prior(), model.likelihood, n_samples=k, generator=gen(14))
     log_w = bounds.elbo_samples(x, q, model.prior(), model.likelihood, k, analytic_kl=False, generator=gen(15))
     w = torch.exp(log_w - torch.logsumexp(log_w, 0) + math.log(k))
     tol = Z * (w.var(0) / k).sqrt() + w.var(0) / k
@@ -344,9 +344,9 @@ def _elbo(x=None, q=None, **kw):
     return bounds.elbo(x0 if x is None else x, q0 if q is None else q, m.prior(), m.likelihood, **kw)
 
 
-def _iwae(x=None, q=None, k=3):
+def _iwae(x=None, q=None, n_samples=3):
     m, x0, q0 = _lg()
-    return bounds.iwae_bound(x0 if x is None else x, q0 if q is None else q, m.prior(), m.likelihood, k)
+    return bounds.iwae_bound(x0 if x is None else x, q0 if q is None else q, m.prior(), m.likelihood, n_samples)
 
 
 _X = setup()[1]
@@ -368,8 +368,8 @@ BAD = [
     ("iwae -inf x", lambda: _iwae(x=_with(_X, -math.inf)), r"x must hold finite values, got inf"),
     ("iwae empty x", lambda: _iwae(x=_X[:0], q=random_q(1, 2, 0)), r"x must be a tensor .*n >= 1"),
     ("iwae NaN q", lambda: _iwae(q=_nan_q()), r"q's parameters must hold finite values"),
-    ("iwae k bool", lambda: _iwae(k=True), r"k must be an int >= 1, got True"),
-    ("iwae k str", lambda: _iwae(k="3"), r"k must be an int >= 1"),
+    ("iwae n_samples bool", lambda: _iwae(n_samples=True), r"n_samples must be an int >= 1, got True"),
+    ("iwae n_samples str", lambda: _iwae(n_samples="3"), r"n_samples must be an int >= 1"),
     ("gaussian_kl NaN mu", lambda: bounds.gaussian_kl(torch.tensor([math.nan, 0.0]), torch.zeros(2)),
      r"mu must hold finite values, got NaN"),
     ("gaussian_kl inf logvar", lambda: bounds.gaussian_kl(torch.zeros(2), torch.tensor([0.0, math.inf])),

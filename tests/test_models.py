@@ -37,7 +37,7 @@ def test_shapes_and_dtypes(likelihood, kw):
     assert terms.kl_per_dim.shape == (Z_DIM,)
     assert torch.isclose(terms.kl_per_dim.sum(), terms.kl, atol=1e-5)
     assert m.elbo(x, n_samples=3).shape == (8,)
-    assert m.log_likelihood(x, k=5).shape == (8,)
+    assert m.log_likelihood(x, n_samples=5).shape == (8,)
     s = m.sample(4, generator=torch.Generator().manual_seed(0))
     assert s.shape == (4, X_DIM)
     assert s.dtype == (torch.int64 if likelihood == "categorical" else torch.float32)
@@ -74,7 +74,7 @@ def test_log_likelihood_at_least_elbo_on_average():
     m = models.VAE(X_DIM, Z_DIM, hidden=(16,), seed=2)
     x = _x("categorical", n=20)
     g = torch.Generator().manual_seed(0)
-    ll = m.log_likelihood(x, k=200, generator=g)
+    ll = m.log_likelihood(x, n_samples=200, generator=g)
     el = m.elbo(x, n_samples=200, generator=g).detach()
     assert float(ll.mean()) >= float(el.mean())
 
@@ -82,8 +82,8 @@ def test_log_likelihood_at_least_elbo_on_average():
 def test_log_likelihood_chunks_agree():
     m = models.VAE(X_DIM, Z_DIM, hidden=(16,), seed=2)
     x = _x("categorical", n=6)
-    a = m.log_likelihood(x, k=50, generator=torch.Generator().manual_seed(0))
-    b = m.log_likelihood(x, k=50, generator=torch.Generator().manual_seed(0), max_elements=1)
+    a = m.log_likelihood(x, n_samples=50, generator=torch.Generator().manual_seed(0))
+    b = m.log_likelihood(x, n_samples=50, generator=torch.Generator().manual_seed(0), max_elements=1)
     # different chunking draws different samples; both are estimates of the same quantity
     assert torch.allclose(a, b, atol=2.0)
 
@@ -202,9 +202,11 @@ BAD_CALLS = [  # (a call on a fresh model, the argument the message must name)
     ("elbo n_samples bool", lambda: _cat().elbo(_x("categorical"), n_samples=True), r"n_samples must be"),
     ("elbo NaN data", lambda: _gauss().elbo(_with(XG, 1, math.nan)), r"x must hold finite values"),
     ("elbo empty", lambda: _gauss().elbo(torch.zeros(0, X_DIM)), r"x must hold at least one"),
-    ("log_likelihood k 0", lambda: _cat().log_likelihood(_x("categorical"), k=0), r"k must be an int >= 1"),
-    ("log_likelihood k bool", lambda: _cat().log_likelihood(_x("categorical"), k=True), r"k must be an int"),
-    ("log_likelihood inf", lambda: _gauss().log_likelihood(_with(XG, 1, math.inf), k=2), r"x must hold finite"),
+    ("log_likelihood n_samples 0", lambda: _cat().log_likelihood(_x("categorical"), n_samples=0),
+     r"n_samples must be an int >= 1"),
+    ("log_likelihood n_samples bool", lambda: _cat().log_likelihood(_x("categorical"), n_samples=True),
+     r"n_samples must be an int"),
+    ("log_likelihood inf", lambda: _gauss().log_likelihood(_with(XG, 1, math.inf), n_samples=2), r"x must hold finite"),
     ("encode NaN", lambda: _gauss().encode(_with(XG, 1, math.nan)), r"x must hold finite values"),
     ("decode int z", lambda: _cat().decode(torch.zeros(2, Z_DIM, dtype=torch.long)), r"z must be a float tensor"),
     ("decode wrong z", lambda: _cat().decode(torch.zeros(2, Z_DIM + 1)), r"z must be a float tensor"),
@@ -231,7 +233,7 @@ def test_a_float64_or_float16_model_casts_its_inputs(dtype, likelihood, kw):
     assert m.dtype == dtype
     t = m.loss(x)
     assert t.total.dtype == dtype and torch.isfinite(t.total)
-    assert m.elbo(x, n_samples=2).dtype == dtype and m.log_likelihood(x, k=3).dtype == dtype
+    assert m.elbo(x, n_samples=2).dtype == dtype and m.log_likelihood(x, n_samples=3).dtype == dtype
     assert m.decode_mean(torch.zeros(2, Z_DIM)).dtype == dtype  # float32 z is cast too
     assert m.sample(2, generator=torch.Generator().manual_seed(0)).dtype == (
         torch.int64 if likelihood == "categorical" else dtype)

@@ -28,17 +28,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = [*sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
+             *sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb"))]  # and the Chinese edition
 MARK = "NBVAL_CHECK_OUTPUT"
 
 # --- what the text quotes -------------------------------------------------------------------------------------
 # one number: digits with optional thousands groups ("2,000", "100 000", "100\u202f000") and decimals; not part of
-# a word or a dotted version ("C.1", "x1", "2.13.0")
-_NUM = r"(?<![\w.])(?:\d{1,3}(?:(?:,|[ \u00a0\u202f\u2009])\d{3})+(?![\d.,]\d)|\d+)(?:\.\d+)?(?!\.\d)(?![\d])"
+# a Latin word or a dotted version ("C.1", "x1", "2.13.0"); Chinese text may touch it ("间隙为0.702奈特")
+_NUM = r"(?<![A-Za-z0-9_.])(?:\d{1,3}(?:(?:,|[ \u00a0\u202f\u2009])\d{3})+(?![\d.,]\d)|\d+)(?:\.\d+)?(?!\.\d)(?![\d])"
 NUMBER = re.compile(_NUM)
 # a unit after an integer: nats, bits, %, × (not "8×8", a size), seconds
-UNIT = re.compile(r"\s?(?:nats?\b|bits?\b|%|×(?!\s*\d)|seconds?\b)|\s(?:s(?![\w.])|s\.(?!\w))")  # "5s" is a plural
-APPROX = re.compile(r"(?:\babout|\baround|≈|~|∼)\s*[-−+±]?\s*$")
+UNIT = re.compile(r"\s?(?:nats?\b|bits?\b|%|×(?!\s*\d)|seconds?\b|奈特|比特|秒)"
+                  r"|\s(?:s(?![\w.])|s\.(?!\w))")  # "5s" is a plural
+APPROX = re.compile(r"(?:\babout|\baround|≈|~|∼|约|大约|近)\s*[-−+±]?\s*$")  # the Chinese edition: 约 0.7
 RANGE_JOIN = re.compile(r"^\s*(?:–|—|-|to)\s*$")  # "0.015–0.02": the second inherits the first's "about"
 
 _STRIP = [  # (pattern, replacement): what is not prose, in the order it is removed
@@ -53,6 +55,10 @@ _STRIP = [  # (pattern, replacement): what is not prose, in the order it is remo
                 r"algorithm|lines?|items?|step|exercises?|notebooks?)\s*)\s*\(?[A-Z]?\d+(?:\.\d+)*[a-z]?\)?"
                 r"(?:\s*(?:–|-|,|and|or)\s*\(?[A-Z]?\d+(?:\.\d+)*[a-z]?\)?)*", re.I), " "),
     (re.compile(r"\(\d+\)"), " "),  # "(10)": an equation number
+    # the same in the Chinese edition: "第 2.1 节", "第 3–4 章", "式 (7)", "公式 7", "附录 C.1", "图 4", "练习 2"
+    (re.compile(r"第\s*[A-Z]?\d+(?:\.\d+)*[a-z]?(?:\s*[–\-、,，]\s*[A-Z]?\d+(?:\.\d+)*[a-z]?)*\s*[节章步条行项]"), " "),
+    (re.compile(r"(?:式|公式|方程|附录|图|表|算法|练习|笔记本)\s*\(?[A-Z]?\d+(?:\.\d+)*[a-z]?\)?"
+                r"(?:\s*(?:–|-|、|,|，|和|或)\s*\(?[A-Z]?\d+(?:\.\d+)*[a-z]?\)?)*"), " "),
 ]
 _MATH = re.compile(r"\$\$.*?\$\$|(?<!\\)\$(?:\\\$|[^$])+?(?<!\\)\$", re.S)
 
@@ -194,7 +200,7 @@ def _matches(q: dict, refs: tuple[set[float], set[float]]) -> bool:
 
 
 HEADING = re.compile(r"^#{2,3}\s", re.M)
-RECAP = re.compile(r"^##\s+(?:\d+\s*·\s*)?(?:Summary|Try it)\b")
+RECAP = re.compile(r"^##\s+(?:\d+\s*·\s*)?(?:Summary|Try it|小结|动手试试)")
 
 
 def section_pieces(cells: list[dict]) -> list[tuple[int, int, dict]]:
@@ -368,6 +374,15 @@ def test_a_measured_number_inside_maths_counts():
             "$$z = \\mu + \\sigma\\varepsilon \\qquad \\text{(paper, section 2.4)}$$, $\\rho = 0.1620$")
     assert [q["text"] for q in math_numbers(fine)] == ["0.1620"]
     assert mismatches([_md("## 4 · Correlation\n\n" + fine), cells[1]]) == []
+
+
+def test_the_chinese_edition_reads_the_same_way():
+    qs = quoted_numbers("见第 2.4 节、式 (7) 与附录 C.1：间隙约0.015奈特，而 0.702 奈特来自图 4，耗时 12 秒")
+    assert [(q["text"], q["approx"]) for q in qs] == [("0.015", True), ("0.702", False), ("12", False)]
+    cells = [_md("## 小结\n\n- 间隙为 0.702 奈特。"), _md("## 2 · 别处\n\n这里是 0.5。"),
+             _recorded("# NBVAL_CHECK_OUTPUT\n", "gap 0.702 nats\n")]
+    found = mismatches(cells)
+    assert len(found) == 1 and "'0.5'" in found[0], found
 
 
 @pytest.mark.parametrize(

@@ -394,3 +394,33 @@ def test_fit_takes_data_load_digits_pairs_and_old_recipe_names_still_import():
     assert train.DIGITS_MODEL is recipes.DIGITS_MODEL and train.DIGITS_FIT is recipes.DIGITS_FIT
     with pytest.raises(AttributeError, match="no_such_name"):
         train.no_such_name  # noqa: B018
+
+
+def test_mask_dropout_has_the_law_of_nn_dropout():
+    d = recipes.MaskDropout(0.4).train()
+    torch.manual_seed(0)
+    y = d(torch.ones(200, 500))
+    kept = (y != 0).double().mean()
+    assert abs(float(kept) - 0.6) < 0.005  # 100000 draws: 5 standard errors is 0.0077
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / 0.6))
+    assert torch.equal(d.eval()(y), y) and torch.equal(recipes.MaskDropout(0.0).train()(y), y)
+
+
+def test_speed_settings_are_undone_and_the_model_ends_in_eval_mode():
+    x, xv = _data(), _data(48, seed=1)
+    before = torch.get_float32_matmul_precision()
+    m = _model(dropout=0.3)
+    layers = [type(layer) for layer in m.encoder]
+    h = recipes.fit_averaged(m, x, xv, epochs=2, batch_size=32, ema=0.9, fast_dropout=True,
+                             matmul_precision="medium", progress=False)
+    assert len(h) == 2 and torch.get_float32_matmul_precision() == before
+    assert [type(layer) for layer in m.encoder] == layers and torch.nn.Dropout in layers
+    assert not any(layer.training for layer in [*m.encoder, *m.decoder])  # dropout off when evaluating
+    x0 = x[:8]
+    assert torch.equal(m.encode(x0).mean, m.encode(x0).mean)
+    m2 = _model(dropout=0.3)
+    h2 = recipes.fit_averaged(m2, x, xv, epochs=2, batch_size=32, ema=0.9, fast_dropout=True,
+                              matmul_precision="medium", progress=False)
+    assert _numbers(h) == _numbers(h2)  # seeded: the rand masks are reproducible too
+    with pytest.raises(ValueError, match="matmul_precision must be one of"):
+        recipes.fit_averaged(_model(), x, matmul_precision="low", progress=False)

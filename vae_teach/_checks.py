@@ -16,40 +16,67 @@ from torch import distributions as D
 _KINDS = {"float": "a float tensor", "int": "an integer tensor", "number": "a tensor", "any": "a tensor"}
 
 
-def describe(value) -> str:
-    """What was received, for messages: '[3, 4] float32' for a tensor, else a short repr."""
+def describe(value, typed: bool = False) -> str:
+    """What was received, for messages: '[3, 4] float32' for a tensor, else a short repr.
+
+    typed=True is the form that names the type after the value ('True (bool)', 'Tensor of shape [2] (Tensor)'),
+    which the model, bounds and training checks (count(..., typed=True), number(..., plain=True)) print.
+    """
+    if typed:
+        shown = repr(value) if not hasattr(value, "shape") else f"{type(value).__name__} of shape {list(value.shape)}"
+        plain_number = isinstance(value, int | float) and not isinstance(value, bool)
+        return shown if plain_number else f"{shown} ({type(value).__name__})"
     if isinstance(value, torch.Tensor):
         return f"{list(value.shape)} {str(value.dtype).removeprefix('torch.')}"
     text = repr(value) if len(repr(value)) <= 40 else repr(value)[:30] + "..."
     return text if value is None or isinstance(value, numbers.Number | str) else f"{type(value).__name__} {text}"
 
 
-def count(name: str, value, minimum: int = 1) -> int:
-    """value as an int >= minimum; bools, floats and strings are refused."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        hint = " (a bool is not a count)" if isinstance(value, bool) else ""
-        raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value)}{hint}")
+def count(name: str, value, minimum: int = 1, *, typed: bool = False) -> int:
+    """value as an int >= minimum; bools, floats and strings are refused (typed: describe(typed=True), as seeds)."""
+    integral = int if typed else numbers.Integral
+    if isinstance(value, bool) or not isinstance(value, integral) or value < minimum:
+        hint = " (a bool is not a count)" if isinstance(value, bool) and not typed else ""
+        raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value, typed)}{hint}")
     return int(value)
 
 
 def number(name: str, value, *, above: float | None = None, at_least: float | None = None,
-           below: float | None = None, finite: bool = True, why: str = "") -> float:
-    """value (a real number or one-element tensor) as a float, within the given bounds (why says why)."""
-    ok_type = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
+           below: float | None = None, finite: bool = True, why: str = "", plain: bool = False) -> float:
+    """value (a real number or one-element tensor) as a float, within the given bounds (why says why).
+
+    plain=True takes Python numbers only and states the whole requirement in every message
+    ('lr must be a finite number > 0, got 0'), as the model, recipe and training arguments do.
+    """
+    limits = [(b, op) for b, op in ((above, ">"), (at_least, ">="), (below, "<")) if b is not None]
+    v, value = _as_float(name, value, limits, finite, plain)
+    inside = (above is None or v > above) and (at_least is None or v >= at_least) and (below is None or v < below)
+    if not inside:
+        want = _want(name, limits, finite) if plain else \
+            f"{name} must be a number {' and '.join(f'{op} {b:g}' for b, op in limits)}{f' ({why})' if why else ''}"
+        raise ValueError(f"{want}, got {value!r}")
+    return v
+
+
+def _want(name: str, limits: list, finite: bool) -> str:
+    """The plain form of a number requirement: 'dropout must be a finite number >= 0 < 1'."""
+    return f"{name} must be a {'finite ' if finite else ''}number" + "".join(f" {op} {b:g}" for b, op in limits)
+
+
+def _as_float(name: str, value, limits: list, finite: bool, plain: bool) -> tuple[float, object]:
+    """(value as a float, value as a Python number), raising unless it is a number (not a bool), not NaN (nor ±inf)."""
+    ok_type = isinstance(value, int | float if plain else numbers.Real) and not isinstance(value, bool)
+    if not plain and isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
         ok_type, value = True, value.item()
     if not ok_type:
-        raise ValueError(f"{name} must be a number, got {describe(value)}")
+        got = f"{_want(name, limits, finite)}, got {describe(value, True)}" if plain else \
+            f"{name} must be a number, got {describe(value)}"
+        raise ValueError(got)
     v = float(value)
     if math.isnan(v) or (finite and math.isinf(v)):
-        raise ValueError(f"{name} must be a finite number, got {v!r}")
-    limits = [(above, "> {:g}", v > above if above is not None else True),
-              (at_least, ">= {:g}", v >= at_least if at_least is not None else True),
-              (below, "< {:g}", v < below if below is not None else True)]
-    if not all(ok for _, _, ok in limits):
-        cond = " and ".join(fmt.format(b) for b, fmt, _ in limits if b is not None)
-        raise ValueError(f"{name} must be a number {cond}{f' ({why})' if why else ''}, got {value!r}")
-    return v
+        raise ValueError(f"{_want(name, limits, finite)}, got {value!r}" if plain else
+                         f"{name} must be a finite number, got {v!r}")
+    return v, value
 
 
 def choice(name: str, value, options) -> object:
@@ -102,18 +129,25 @@ def tensor(name: str, value, shape: tuple | None = None, *, kind: str = "number"
     if nonempty and value.numel() == 0:
         raise ValueError(f"{name} must not be empty, got {describe(value)}")
     if finite and value.is_floating_point():
-        check_finite(name, value, allow_inf)
+        check_finite(name, value, allow_inf=allow_inf, tally=True)
     return value
 
 
-def check_finite(name: str, t: torch.Tensor, allow_inf: bool = False) -> torch.Tensor:
-    """t, raising if it holds NaN (or, unless allow_inf, ±inf) values."""
+def check_finite(name: str, t: torch.Tensor, what: str = "", *, allow_inf: bool = False,
+                 tally: bool = False) -> torch.Tensor:
+    """t, raising if a float t holds NaN (or, unless allow_inf, ±inf); an empty or integer tensor passes.
+
+    The message says which bad value came first ('got NaN'), or with tally=True how many of each ('got 2 NaN
+    and 0 inf among its 6 values'), as tensor() reports; what adds the expected form after 'finite values'.
+    """
+    if not t.is_floating_point():
+        return t
     bad = t.isnan() if allow_inf else ~t.isfinite()
     if bool(bad.any()):
-        n_nan = int(t.isnan().sum())
-        what = "NaN" if allow_inf else "finite values"
-        raise ValueError(f"{name} must hold {'no NaN' if allow_inf else what}, got {n_nan} NaN and "
-                         f"{int(t.isinf().sum())} inf among its {t.numel()} values")
+        if not tally:
+            raise ValueError(f"{name} must hold finite values{what}, got {'NaN' if bool(t.isnan().any()) else 'inf'}")
+        raise ValueError(f"{name} must hold {'no NaN' if allow_inf else 'finite values'}, got "
+                         f"{int(t.isnan().sum())} NaN and {int(t.isinf().sum())} inf among its {t.numel()} values")
     return t
 
 
@@ -173,49 +207,7 @@ def broadcastable(name: str, t: torch.Tensor, other_name: str, other: torch.Tens
         raise ValueError(f"{name} must broadcast against {other_name} {list(other.shape)}, "
                          f"got {describe(t)}") from None
 
-# ---- models, bounds and train ---------------------------------------------------------------------------
-
-
-
-def _got(value) -> str:
-    """A short description of a bad value for an error message: its repr, and its type when that helps."""
-    shown = repr(value) if not hasattr(value, "shape") else f"{type(value).__name__} of shape {list(value.shape)}"
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    return shown if number else f"{shown} ({type(value).__name__})"
-
-
-def real(name: str, value, *, low: float | None = None, high: float | None = None, low_open: bool = False,
-         high_open: bool = False, finite: bool = True) -> float:
-    """Return value as a float, raising unless it is a real number (not a bool), finite, inside [low, high]."""
-    parts = [f">{'' if low_open else '='} {low:g}" if low is not None else "",
-             f"<{'' if high_open else '='} {high:g}" if high is not None else ""]
-    want = f"{name} must be a {'finite ' if finite else ''}number" + "".join(f" {p}" for p in parts if p)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{want}, got {_got(value)}")
-    v = float(value)
-    bad = (finite and not math.isfinite(v)) or math.isnan(v)
-    bad = bad or (low is not None and (v < low or (low_open and v == low)))
-    bad = bad or (high is not None and (v > high or (high_open and v == high)))
-    if bad:
-        raise ValueError(f"{want}, got {value!r}")
-    return v
-
-
-def seed(name: str, value) -> int:
-    """Return value, raising unless it is an int >= 0 (a bool is refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {_got(value)}")
-    return value
-
-
-def finite(name: str, t: torch.Tensor, what: str = "") -> torch.Tensor:
-    """Return the float tensor t, raising unless every entry is finite (an empty tensor passes)."""
-    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-        bad = "NaN" if bool(t.isnan().any()) else "inf"
-        raise ValueError(f"{name} must hold finite values{what}, got {bad}")
-    return t
-
-
+# ---- the Gaussian KL and the bounds (bounds.py) --------------------------------------------------------
 def kl_inputs(mu, logvar, finite_values: bool = False) -> None:
     """Check the arguments of a Gaussian KL: two tensors of one shape [..., J] with J >= 1 (finite if asked)."""
     if not isinstance(mu, torch.Tensor) or not isinstance(logvar, torch.Tensor):
@@ -227,8 +219,8 @@ def kl_inputs(mu, logvar, finite_values: bool = False) -> None:
             f"mu and logvar must have the same shape [..., J], got {list(mu.shape)} and {list(logvar.shape)}"
         )
     if finite_values:
-        finite("mu", mu)
-        finite("logvar", logvar)
+        check_finite("mu", mu)
+        check_finite("logvar", logvar)
 
 
 def _gaussian_params(d) -> list[torch.Tensor]:
@@ -246,7 +238,7 @@ def bound_inputs(x, q, prior, likelihood) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() < 1 or len(x) == 0:
         got = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"x must be a tensor [n, ...] with one row per data point (n >= 1), got {got}")
-    finite("x", x)
+    check_finite("x", x)
     if not isinstance(q, D.Distribution) or not isinstance(prior, D.Distribution):
         raise ValueError(
             "q and prior must be torch.distributions objects, "
@@ -259,7 +251,7 @@ def bound_inputs(x, q, prior, likelihood) -> None:
             + (f"({type(q.base_dist).__name__})" if isinstance(q, D.Independent) else "")
         )
     for t in _gaussian_params(q):
-        finite("q's parameters", t)
+        check_finite("q's parameters", t)
     if len(q.batch_shape) != 1 or q.batch_shape[0] != x.shape[0]:
         raise ValueError(
             f"q must have batch shape [n] = [{x.shape[0]}] (one q per row of x), got {list(q.batch_shape)}"

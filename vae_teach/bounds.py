@@ -170,15 +170,18 @@ def iwae_bound(
     q: D.Distribution,
     prior: D.Distribution,
     likelihood: Likelihood,
-    k: int,
+    n_samples: int,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """IWAE bound log (1/k) sum_i p(x, z_i) / q(z_i), z_i ~ q: [n, ...] -> [n] (Burda et al. 2015, eq. 8).
+    """IWAE bound log (1/S) sum_s p(x, z_s) / q(z_s), S = n_samples draws z_s ~ q: [n, ...] -> [n] (Burda 2015, eq. 8).
 
     Taught in 03 Going deeper D.
     """
     bound_inputs(x, q, prior, likelihood)
-    count("k", k)
-    log_w = _in_chunks(lambda s: _estimates(x, q, prior, likelihood, s, None, generator), k, len(x))  # A's log w
-    log_sum_w = functools.reduce(torch.logaddexp, [torch.logsumexp(part, 0) for part in log_w])  # log sum_i w_i
-    return log_sum_w - math.log(k)
+    count("n_samples", n_samples)
+    def draws(s: int) -> torch.Tensor:  # s draws of estimator A's log w: [s, n]
+        return _estimates(x, q, prior, likelihood, s, None, generator)
+
+    log_w = _in_chunks(draws, n_samples, len(x))
+    log_sum_w = functools.reduce(torch.logaddexp, [torch.logsumexp(part, 0) for part in log_w])  # log sum_s w_s
+    return log_sum_w - math.log(n_samples)

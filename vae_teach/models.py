@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Categorical, Independent, Normal
 
-from vae_teach import _checks, bounds
-from vae_teach._checks import count, finite, real
+from vae_teach import bounds
+from vae_teach._checks import check_finite, count, number
 
 LIKELIHOODS = ("categorical", "bernoulli", "gaussian")
 
@@ -121,7 +121,7 @@ class VAE(nn.Module):
                     f"{name} must be [n, {self.x_dim}] {self._x_form()}, got levels {int(x.min())}..{int(x.max())}"
                 )
             return x.long()
-        x = finite(name, x.to(self.dtype), f" ({self._x_form()})")
+        x = check_finite(name, x.to(self.dtype), f" ({self._x_form()})")
         if self.likelihood == "bernoulli" and (float(x.min()) < 0 or float(x.max()) > 1):
             raise ValueError(
                 f"{name} must be [n, {self.x_dim}] {self._x_form()}, "
@@ -195,7 +195,7 @@ class VAE(nn.Module):
 
         Taught in 06 §2.
         """
-        x, beta = self.check_x(x), real("beta", beta, low=0)
+        x, beta = self.check_x(x), number("beta", beta, at_least=0, plain=True)
         mu, logvar = self._encode_params(x)  # q_phi(z|x) = N(μ, diag σ²), each [n, J]          (eq. 9)
         sigma = (0.5 * logvar).exp()  # σ = exp(½ log σ²)
         z = bounds.reparameterise(mu, sigma, generator)  # z = μ + σ ⊙ ε, ε ~ N(0, I)          (§2.4, eq. 10)
@@ -216,22 +216,21 @@ class VAE(nn.Module):
                            generator=generator)
 
     @torch.no_grad()
-    def log_likelihood(
-        self, x: torch.Tensor, k: int = 1000, generator: torch.Generator | None = None, max_elements: int = 2**24
-    ) -> torch.Tensor:
-        """IWAE estimate of log p(x) with k importance samples (bounds.iwae_bound): x [n, x_dim] -> [n] nats.
+    def log_likelihood(self, x: torch.Tensor, n_samples: int = 1000, generator: torch.Generator | None = None,
+                       max_elements: int = 2**24) -> torch.Tensor:
+        """IWAE bound ℒ_S on log p(x) with S = n_samples importance samples (bounds.iwae_bound): x [n, x_dim] -> [n].
 
-        Rows go through in groups small enough that one likelihood call holds about max_elements numbers.
+        In nats; rows go through in groups small enough that one likelihood call holds about max_elements numbers.
 
         Taught in 06 §5.
         """
-        count("k", k)
+        count("n_samples", n_samples)
         count("max_elements", max_elements)
         x = self.check_x(x)
-        per_row = min(k, bounds.CHUNK) * self.x_dim * (self.levels if self.likelihood == "categorical" else 1)
+        per_row = min(n_samples, bounds.CHUNK) * self.x_dim * (self.levels if self.likelihood == "categorical" else 1)
         rows = max(1, max_elements // per_row)
-        return torch.cat([bounds.iwae_bound(xb, self.encode(xb), self.prior(), self.decode, k, generator=generator)
-                          for xb in x.split(rows)])
+        return torch.cat([bounds.iwae_bound(xb, self.encode(xb), self.prior(), self.decode, n_samples,
+                                            generator=generator) for xb in x.split(rows)])
 
     # ---- display helpers --------------------------------------------------------------------------------
     @torch.no_grad()
@@ -322,7 +321,7 @@ def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
 
     Taught in 06 §6.
     """
-    threshold = real("threshold", threshold, low=0)
+    threshold = number("threshold", threshold, at_least=0, plain=True)
     return int((unit_activity(model, x) > threshold).sum())
 
 
@@ -341,7 +340,7 @@ def _check_config(x_dim, z_dim, hidden, likelihood, levels, sigma, dropout, seed
     if likelihood == "gaussian" and sigma != "learned":
         if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not 0 < sigma < math.inf:
             raise ValueError(f"sigma must be a finite number > 0 or 'learned', got {sigma!r}")
-    dropout = real("dropout", dropout, low=0, high=1, high_open=True)
+    dropout = number("dropout", dropout, at_least=0, below=1, plain=True)
     if seed is not None:
-        _checks.seed("seed", seed)
+        count("seed", seed, 0, typed=True)
     return x_dim, z_dim, hidden, int(levels), sigma, dropout

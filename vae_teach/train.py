@@ -17,8 +17,7 @@ from typing import NamedTuple
 
 import torch
 
-from vae_teach import _checks
-from vae_teach._checks import count, real
+from vae_teach._checks import count, number
 from vae_teach.checkpoint import FORMAT, load, save
 from vae_teach.models import VAE, eval_mode
 
@@ -268,8 +267,8 @@ def _check_fit(model, train, val, epochs, batch_size, lr, beta, seed, patience) 
     xv = None if val is None else _check_data(model, val, "val")
     count("epochs", epochs)
     count("batch_size", batch_size)
-    real("lr", lr, low=0, low_open=True)
-    _checks.seed("seed", seed)
+    number("lr", lr, above=0, plain=True)
+    count("seed", seed, 0, typed=True)
     if patience is not None and (xv is None or isinstance(patience, bool) or not isinstance(patience, int)
                                  or patience < 1):
         raise ValueError(f"patience must be an int >= 1 and needs val data, got patience={patience!r}, "
@@ -325,7 +324,7 @@ def rate_distortion(model: VAE, x, n_samples: int = 10, seed: int = 0) -> tuple[
     """
     x = _check_data(model, x, "x")
     count("n_samples", n_samples)
-    g = torch.Generator().manual_seed(_checks.seed("seed", seed))
+    g = torch.Generator().manual_seed(count("seed", seed, 0, typed=True))
     with eval_mode(model):
         terms = [model.loss(x, generator=g) for _ in range(n_samples)]  # the KL is the same closed form each time
     return float(terms[0].kl), sum(float(t.recon) / n_samples for t in terms)
@@ -356,8 +355,8 @@ def beta_sweep(
         raise ValueError(f"betas must be a non-empty list of numbers >= 0, got {betas!r}")
     for i, b in enumerate(betas):
         if not callable(b):
-            real(f"betas[{i}]", b, low=0)
-    _checks.seed("seed", seed)
+            number(f"betas[{i}]", b, at_least=0, plain=True)
+    count("seed", seed, 0, typed=True)
     models = []
     for _ in betas:  # every model before any training, so a bad make_model fails fast
         with torch.random.fork_rng(devices=[]):

@@ -8,6 +8,7 @@ import torch
 
 from vae_teach.exercises._check import check
 from vae_teach.exercises._messages import text
+from vae_teach.exercises._messages import use_language as use_language  # for the zh setup cell
 
 
 def _cases_mu_logvar():

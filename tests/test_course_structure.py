@@ -245,8 +245,10 @@ def _plain(text):
     return " ".join(text.split())
 
 
-# the target: the main path of 01–08 in at most 3.5 h (210 min); 01–04 and 05–08 take at most 105 min each
-MAIN_PATH_MINUTES_01_08 = 210
+# the target is the main path of 01–08 in at most 3.5 h (210 min), and it is missed: a fresh reader's
+# measured times give 01–04 114 min and 05–08 114 min, 228 in all. This constant is the honest total the README
+# claims; lower it back towards 210 only by moving main-path material into Going deeper.
+MAIN_PATH_MINUTES_01_08 = 228
 
 
 def _readme_rows():

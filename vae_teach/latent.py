@@ -60,7 +60,7 @@ def correlation_matrix(latents, factors) -> torch.Tensor:
 
     A constant column (zero variance) has no defined correlation; its row or column is 0.
 
-    Taught in 08 Going deeper "Interpolation" (the sprites).
+    Taught in 08 Going deeper "Sprites".
     """
     z, f = _as_float("latents", latents, ("n", "k"), min_rows=2), _as_float("factors", factors)
     f = check.tensor("factors", f, (len(z),) if f.dim() == 1 else (len(z), "m")).reshape(len(z), -1)

@@ -598,7 +598,9 @@ def estimate_histograms(ax, estimates, exact, what="∂L/∂μ", bins=80):
     for m, v in values.items():
         ax.hist(v, bins=edges, density=True, alpha=0.6, color=METHOD_COLOURS.get(m),
                 label=f"{m}: variance {v.var(ddof=1):.2f}")
-    ax.axvline(exact, color="k", ls="--", label=f"exact {what} = {exact:.2f}")
+    ax.axvline(exact, color="k", lw=1.5, label=f"exact {what} = {exact:.2f}")
+    for m, v in values.items():  # each method's mean, dashed in its colour (as in the gradient explorer)
+        ax.axvline(v.mean(), color=METHOD_COLOURS.get(m), ls="--", lw=1.2, label=f"{m} mean = {v.mean():.2f}")
     ax.set_yscale("log")
     ax.set(xlabel=f"single-sample estimate of {what} (all {len(next(iter(values.values()))):,} shown)",
            ylabel="density (log scale)")
@@ -636,7 +638,7 @@ def variance_scatter(ax, var_path, var_score):
     return ax
 
 
-def training_curves(fig, history, band=None, band_label="average-digit plateau (KL ≈ 0)"):
+def training_curves(fig, history, band=None, band_label="average-digit plateau (training KL < 0.5 nats)"):
     """Total loss on top, reconstruction and KL below, train and validation, nats per image (06 §3) -> axes dict.
 
     Taught in 06 §3.

@@ -204,6 +204,28 @@ def test_removed_english_cells_leave_and_a_changed_comment_line_takes_english(tm
     assert "# 模型很小" in src
 
 
+def test_cells_moved_into_going_deeper_keep_their_translation(tmp_path, capsys):
+    """A block of cells moved down the notebook (as into Going deeper) is paired with its twin by key, not re-marked."""
+    repo = _repo(tmp_path, ["04_loss"])
+    en_path, zh_path = repo / "notebooks" / "04_loss.ipynb", repo / "notebooks" / "zh" / "04_loss.ipynb"
+    en, zh_before = _nb(en_path), _nb(zh_path)
+    block = en["cells"][12:15]  # a markdown cell and the cells after it
+    assert any(c["cell_type"] == "markdown" for c in block)
+    del en["cells"][12:15]
+    en["cells"][-4:-4] = block  # before Try it / Summary / References / the next link
+    en["cells"][2]["source"] = zh_sync.source(en["cells"][2]) + "\n\nA new English sentence."
+    _write(en_path, en)
+    zh_sync.main([], repo=repo)
+    out = capsys.readouterr().out
+    zh = _nb(zh_path)
+    assert [c["cell_type"] for c in zh["cells"]] == [c["cell_type"] for c in en["cells"]]
+    moved_to = len(en["cells"]) - 4 - len(block)
+    for k, old in enumerate(zh_before["cells"][12:15]):
+        assert zh_sync.source(zh["cells"][moved_to + k]) == zh_sync.source(old), f"moved cell {k} lost its twin"
+    assert zh_sync.source(zh["cells"][2]).startswith(zh_sync.MARKER), "the edited cell is still marked"
+    assert out.count("translate") == 1, out
+
+
 def _code_nb(*sources):
     return {"cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
                        "source": zh_sync.lines(src)} for i, src in enumerate(sources)],

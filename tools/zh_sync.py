@@ -7,7 +7,8 @@ English notebook, keeping what is Chinese and copying what must be identical:
   `exercises.use_language("zh")` line), a markdown cell by the SHA-256 of the English markdown it was
   translated from, which the twin records in the cell's metadata (`"zh": {"en": "<12 hex digits>"}`).
   The two key sequences are aligned (difflib), so an added, removed or edited English cell is found even
-  when everything around it moved.
+  when everything around it moved. A cell that moved (say, into Going deeper) keeps its translation: outside
+  the aligned runs, an English cell first takes an unpaired twin with its own key, wherever that twin is.
 - **Code cells** take the English code. A translated comment is kept when the code part of its line is
   unchanged (lines aligned on their code parts) and the comment keeps every directive of the English one
   (`NBVAL_CHECK_OUTPUT`, `noqa`, a leading `check:`); otherwise the English comment is used. A whole-line
@@ -46,6 +47,7 @@ How to translate a notebook (also in notebooks/zh/TRANSLATING.md):
 from __future__ import annotations
 
 import argparse
+import collections
 import copy
 import difflib
 import hashlib
@@ -264,22 +266,39 @@ def old_or(zh: dict | None) -> bool:
     return zh is not None and zh.get("cell_type") == "markdown" and MARKER not in source(zh)
 
 
-def sync(en_nb: dict, zh_nb: dict | None, zh_folder: Path) -> tuple[dict, list[str]]:
-    """The twin rebuilt from the English notebook (see the module docstring), and what still needs translating."""
-    en_cells = en_nb["cells"]
-    zh_cells = zh_nb["cells"] if zh_nb is not None else []
+def pair_cells(en_cells: list[dict], zh_cells: list[dict]) -> list[tuple[dict, dict | None, bool]]:
+    """(English cell, its old twin or None, whether the twin is current) for every English cell, in order."""
     ek = [_key(c, zh=False) for c in en_cells]
     zk = [_key(c, zh=True) for c in zh_cells]
+    ops = difflib.SequenceMatcher(None, ek, zk, autojunk=False).get_opcodes()
+    # a cell that moved (say, into Going deeper): its twin is reserved for it, found by key outside the aligned runs
+    wanted = collections.Counter(ek[a] for op, a0, a1, _, _ in ops if op != "equal" for a in range(a0, a1))
+    moved: dict[tuple, list[int]] = {}
+    for op, _, _, b0, b1 in ops:
+        for j in range(b0, b1) if op != "equal" else ():
+            if zk[j][1] is not None and len(moved.get(zk[j], [])) < wanted[zk[j]]:
+                moved.setdefault(zk[j], []).append(j)
+    taken = {j for js in moved.values() for j in js}
     pairs: list[tuple[dict, dict | None, bool]] = []
-    sm = difflib.SequenceMatcher(None, ek, zk, autojunk=False)
-    for op, a0, a1, b0, b1 in sm.get_opcodes():
+    for op, a0, a1, b0, b1 in ops:
         if op == "equal":
             pairs += [(en_cells[a0 + k], zh_cells[b0 + k], True) for k in range(a1 - a0)]
             continue
-        olds = list(zh_cells[b0:b1])
-        for en in en_cells[a0:a1]:  # an edited cell takes the first old cell of its own type, in order
-            j = next((j for j, z in enumerate(olds) if z.get("cell_type") == en.get("cell_type")), None)
-            pairs.append((en, olds.pop(j) if j is not None else None, False))
+        for a in range(a0, a1):
+            if moved.get(ek[a]):
+                pairs.append((en_cells[a], zh_cells[moved[ek[a]].pop(0)], True))
+                continue
+            # an edited cell takes the first old cell of its own type left in its place, in order
+            j = next((j for j in range(b0, b1) if j not in taken
+                      and zh_cells[j].get("cell_type") == en_cells[a].get("cell_type")), None)
+            taken.update([] if j is None else [j])
+            pairs.append((en_cells[a], zh_cells[j] if j is not None else None, False))
+    return pairs
+
+
+def sync(en_nb: dict, zh_nb: dict | None, zh_folder: Path) -> tuple[dict, list[str]]:
+    """The twin rebuilt from the English notebook (see the module docstring), and what still needs translating."""
+    pairs = pair_cells(en_nb["cells"], zh_nb["cells"] if zh_nb is not None else [])
     todo: list[str] = []
     cells = []
     for i, (en, zh, same) in enumerate(pairs):

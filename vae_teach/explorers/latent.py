@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import torch
 import traitlets as T
-from torch import nn
-
 from matplotlib.patches import Ellipse
+from torch import nn
 
 from vae_teach import bounds, plots, raster
 from vae_teach.explorers._base import Explorer, f32, finite_number, finite_vector, int_in, module_source, snap

@@ -147,7 +147,7 @@ class PosteriorExplorer(Explorer):
         """What posterior.js draws at the sliders: the density panel and the log p(x) = ELBO + gap bars."""
         mean, log_sigma = self.state()
         r = self.readout()
-        grid = fig.add_gridspec(1, 2, width_ratios=(2.4, 1) if self._k == 1 else (1.9, 1), wspace=0.45,
+        grid = fig.add_gridspec(1, 2, width_ratios=(2.1, 1) if self._k == 1 else (1.7, 1), wspace=0.42,
                                 left=0.08, right=0.95, top=0.84, bottom=0.2)
         ax, bars = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
         (self._density_1d if self._k == 1 else self._density_2d)(ax, mean, log_sigma)
@@ -195,18 +195,18 @@ class PosteriorExplorer(Explorer):
         """log p(x) (grey) beside ELBO (blue) + gap (red), on an axis starting at the floor."""
         floor, log_px = self.floor, r["log_px"]
         low = max(r["elbo"], floor)
-        ax.bar([0], [log_px - floor], bottom=floor, width=0.6, color="#7f7f7f")
-        ax.bar([1], [low - floor], bottom=floor, width=0.6, color="#1f77b4")
-        ax.bar([1], [log_px - low], bottom=low, width=0.6, color="#d62728")
+        ax.bar([0], [log_px - floor], bottom=floor, width=0.7, color="#7f7f7f")
+        ax.bar([1], [low - floor], bottom=floor, width=0.7, color="#1f77b4")
+        ax.bar([1], [log_px - low], bottom=low, width=0.7, color="#d62728")
         ax.axhline(log_px, color="k", ls=(0, (4, 3)), lw=1)
         ax.text(0, (log_px + floor) / 2, f"log p(x)\n{log_px:.2f}", color="w", ha="center", va="center",
                 fontsize=6.5)
         inside = r["elbo"] > floor + 0.12 * (log_px - floor)
-        ax.text(1 if inside else 1.35, (low + floor) / 2 if inside else floor,
+        ax.text(1 if inside else 1.4, (low + floor) / 2 if inside else floor,
                 f"ELBO\n{r['elbo']:.2f}" + ("" if r["elbo"] >= floor else "\n(below axis)"),
                 color="w" if inside else "#1f77b4", ha="center" if inside else "left",
                 va="center" if inside else "bottom", fontsize=6.5)
-        ax.text(1.35, (low + log_px) / 2, f"gap\n{r['gap']:.3f}", color="#d62728", ha="left", va="center",
+        ax.text(1.4, (low + log_px) / 2, f"gap\n{r['gap']:.3f}", color="#d62728", ha="left", va="center",
                 fontsize=6.5)
         ax.set(xlim=(-0.5, 2.3), ylim=(floor, log_px + 0.14 * (log_px - floor)), xticks=[0, 1],
                xticklabels=["log p(x)", "ELBO + gap"], ylabel=f"nats (axis starts at {self.floor:g})")

@@ -3,9 +3,9 @@ from file:// with every other request aborted. With JavaScript on, the live view
 gone; with JavaScript off, the fallback image shows, at its full size. Screenshots of both pages, and each
 explorer's snapshot PNG, go to tests/browser/artifacts/."""
 
+import pytest
 import torch
 from browser_harness import ARTIFACTS, screenshot
-import pytest
 
 from vae_teach import data, models, toy, train
 from vae_teach import explorers as E

@@ -119,7 +119,10 @@ class GradientExplorer(Explorer):
         """
         mu = self.mu if mu is None else mu
         sigma = self.sigma if sigma is None else sigma
-        reparam, score = self.samples(mu, sigma)
+        return self._stats(mu, sigma, *self.samples(mu, sigma))
+
+    def _stats(self, mu, sigma, reparam, score) -> dict:
+        """readout()'s dict from the two sample arrays [n] at (μ, σ)."""
         true = gradients.true_gradient(self.f, mu, sigma)[0]
         return {"mu": mu, "sigma": sigma, "true": true,
                 "reparam_mean": float(reparam.mean()), "reparam_var": float(reparam.var(ddof=1)),
@@ -141,15 +144,16 @@ class GradientExplorer(Explorer):
 
     def _snapshot(self, fig) -> None:
         """The two histograms gradient.js draws at (μ, σ): estimates, true gradient, sample mean and variance."""
-        r = self.readout()
         samples = self.samples(self.mu, self.sigma)
+        r = self._stats(self.mu, self.sigma, *samples)
         lo = min(np.quantile(a, 0.005) for a in samples)
         hi = max(np.quantile(a, 0.995) for a in samples)
         lo, hi = nice_range(min(lo, r["true"]), max(hi, r["true"]))
         axes = fig.subplots(1, 2)
         for ax, a, name, title in zip(axes, samples, ("reparam", "score"),
                                       ("reparameterisation (pathwise)", "score function (REINFORCE)"), strict=True):
-            counts, _, _ = ax.hist(a, bins=self.bins, range=(lo, hi), color=plots.METHOD_COLOURS[name], alpha=0.8)
+            counts, edges = np.histogram(a, bins=self.bins, range=(lo, hi))
+            ax.stairs(counts, edges, fill=True, color=plots.METHOD_COLOURS[name], alpha=0.8)  # one patch: fast
             ax.set_ylim(0, 1.15 * max(counts.max(), 1))
             ax.axvline(r["true"], color="k", lw=2, label="true gradient")
             ax.axvline(r[f"{name}_mean"], color="#d62728", lw=1.5, ls="--", label="mean of the samples")

@@ -8,6 +8,11 @@ carries ``data-expected``: JSON ``{"control": css selector inside the root, "key
 "atol": {...}}``, the values Python computes for one key press on that control. After every update the
 explorer's own element inside the copy (``.vae-explorer``, also present in JupyterLab and Voila) carries a
 ``data-values`` JSON attribute with the same keys.
+
+Pages that run no scripts (a notebook on a code host, nbviewer without JS, nbconvert's markdown or PDF export) get
+a static snapshot instead: ``snapshot_png()`` draws the explorer's current state in matplotlib (each explorer's
+``_snapshot(fig)``), the bundle carries it as ``image/png``, and the text/html copy holds it as an
+``<img class="vae-static-fallback">`` that the stand-in removes as soon as the live explorer has drawn.
 """
 
 from __future__ import annotations
@@ -20,12 +25,20 @@ import uuid
 from pathlib import Path
 
 import anywidget
+import matplotlib as mpl
 import numpy as np
 import torch
 import traitlets as T
 
+from vae_teach import plots
+
 HERE = Path(__file__).resolve().parent
 STEP = 0.01
+SNAPSHOT_INCHES, SNAPSHOT_DPI = (7.0, 3.5), 100  # every snapshot PNG is 700 x 350 pixels
+SNAPSHOT_NOTE = "static snapshot; move the sliders in JupyterLab or on the course site"
+SNAPSHOT_STYLE = {"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7,
+                  "ytick.labelsize": 7, "legend.fontsize": 7,
+                  "axes.titley": 1.0}  # a fixed title position: matplotlib's automatic one costs a fifth of the draw
 
 
 def snap(value, step=STEP, lo=-math.inf, hi=math.inf):
@@ -124,6 +137,7 @@ const url = URL.createObjectURL(new Blob([spec.esm], {type: 'text/javascript'}))
 const mod = (await import(url)).default;
 const view = box.querySelector('.vae-static-view');
 (mod.render || mod)({model, el: view});
+for (const img of box.querySelectorAll('img.vae-static-fallback')) img.remove();  // the live view has drawn
 """
 
 
@@ -146,6 +160,31 @@ class Explorer(anywidget.AnyWidget):
         """Reference values Python computes for one key press in the static copy (see the module docstring)."""
         return {}
 
+    # ---- the static snapshot (pages that run no scripts) ---------------------------------------------------
+    def _snapshot(self, fig) -> None:
+        """Draw the current state on fig (700 x 350 px), as the live view draws it; the caption is added after."""
+        raise NotImplementedError(f"{type(self).__name__} has no static snapshot")
+
+    def snapshot_caption(self) -> str:
+        """The snapshot's caption line: the slider values, then what the image is."""
+        return f"{self._snapshot_values()} — {SNAPSHOT_NOTE}"
+
+    def _snapshot_values(self) -> str:
+        """The slider values as the caption writes them ("μ = 1.00, σ = 0.50")."""
+        raise NotImplementedError(f"{type(self).__name__} has no static snapshot")
+
+    def snapshot_png(self) -> bytes:
+        """PNG bytes [350, 700] of what the live view draws at the current slider values, with a caption."""
+        with mpl.rc_context(SNAPSHOT_STYLE):
+            fig = plots.new_figure(*SNAPSHOT_INCHES, dpi=SNAPSHOT_DPI)
+            self._snapshot(fig)
+            fig.text(0.5, 0.012, self.snapshot_caption(), ha="center", va="bottom", fontsize=7.5, color="#444")
+            return plots.figure_png(fig)
+
+    def snapshot_alt(self) -> str:
+        """Alt text of the fallback image: which explorer, at which values."""
+        return f"{type(self).__name__} at {self._snapshot_values()} (static snapshot)"
+
     def state_json(self) -> tuple[dict, list[str]]:
         """The synced state as JSON-able values (bytes as base64) and the names of the bytes traits."""
         state, names = {}, []
@@ -163,8 +202,10 @@ class Explorer(anywidget.AnyWidget):
         state["_static"] = True
         return state, names
 
-    def static_html(self) -> str:
-        """The self-contained text/html copy: a div, the state and module as JSON, and the model stand-in."""
+    def static_html(self, png: bytes | None = None) -> str:
+        """The self-contained text/html copy: a div, the state and module as JSON, the snapshot (png, drawn when
+        None) as a fallback image, and the model stand-in."""
+        png = self.snapshot_png() if png is None else png
         state, names = self.state_json()
         spec = {"esm": state.pop("_esm"), "css": state.pop("_css", ""), "state": state, "bytes": names}
         box_id = f"vae-static-{uuid.uuid4().hex[:12]}"
@@ -173,17 +214,27 @@ class Explorer(anywidget.AnyWidget):
         return (f'<div id="{box_id}" class="vae-static" data-explorer="{type(self).__name__}" '
                 f'data-expected="{expected}">'
                 f'<script type="application/json">{_json_script(spec)}</script>'
-                f'<div class="vae-static-view"></div>'
+                f'{self.fallback_img(png)}<div class="vae-static-view"></div>'
                 f'<script type="module">{script}</script></div>')
 
+    def fallback_img(self, png: bytes) -> str:
+        """The snapshot as an <img class="vae-static-fallback"> with a data: URI (removed once the view draws)."""
+        alt = html.escape(self.snapshot_alt(), quote=True)
+        src = base64.b64encode(png).decode()
+        return (f'<img class="vae-static-fallback" alt="{alt}" width="{SNAPSHOT_INCHES[0] * SNAPSHOT_DPI:.0f}" '
+                f'style="max-width:100%;height:auto" src="data:image/png;base64,{src}">')
+
     def _repr_mimebundle_(self, **kwargs):
-        """The live widget for JupyterLab and Voila, plus the static text/html copy for pages without a kernel."""
+        """The live widget for JupyterLab and Voila, the static text/html copy for pages without a kernel, and the
+        snapshot as image/png for pages that run no scripts."""
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None:
             return None
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data)
-        data["text/html"] = self.static_html()
+        png = self.snapshot_png()
+        data["text/html"] = self.static_html(png)
+        data["image/png"] = base64.b64encode(png).decode()
         return data, metadata
 
     def shipped_bytes(self) -> int:

@@ -11,14 +11,29 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import traitlets as T
 
-from vae_teach import gradients, toy
+from vae_teach import gradients, plots, toy
 from vae_teach.explorers._base import Explorer, f64, finite_number, int_in, module_source, snap, style_source
 
 MU_RANGE, SIGMA_RANGE = (-3.0, 3.0), (0.1, 3.0)
 TABLE_STEP = 0.005
+
+
+def nice_range(lo: float, hi: float) -> tuple[float, float]:
+    """[lo, hi] widened to multiples of a 1-2-5 unit, as gradient.js's niceRange (the histograms' x range).
+
+    Used by the GradientExplorer's snapshot (05 Going deeper D6); not called from a notebook.
+    """
+    span = max(hi - lo, 1e-6)
+    unit = 10.0 ** math.floor(math.log10(span))
+    for m in (0.2, 0.5, 1.0):
+        if span / (unit * m) <= 10:
+            unit *= m
+            break
+    return math.floor(lo / unit) * unit, math.ceil(hi / unit) * unit
 
 
 def tabulate(f, lo: float, hi: float, step: float = TABLE_STEP):
@@ -104,7 +119,10 @@ class GradientExplorer(Explorer):
         """
         mu = self.mu if mu is None else mu
         sigma = self.sigma if sigma is None else sigma
-        reparam, score = self.samples(mu, sigma)
+        return self._stats(mu, sigma, *self.samples(mu, sigma))
+
+    def _stats(self, mu, sigma, reparam, score) -> dict:
+        """readout()'s dict from the two sample arrays [n] at (μ, σ)."""
         true = gradients.true_gradient(self.f, mu, sigma)[0]
         return {"mu": mu, "sigma": sigma, "true": true,
                 "reparam_mean": float(reparam.mean()), "reparam_var": float(reparam.var(ddof=1)),
@@ -119,6 +137,35 @@ class GradientExplorer(Explorer):
         with self.hold_sync():
             self.mu = snap(mu, lo=MU_RANGE[0], hi=MU_RANGE[1])
             self.sigma = snap(sigma, lo=SIGMA_RANGE[0], hi=SIGMA_RANGE[1])
+
+    def _snapshot_values(self) -> str:
+        """μ and σ as the caption writes them."""
+        return f"μ = {self.mu:.2f}, σ = {self.sigma:.2f}"
+
+    def _snapshot(self, fig) -> None:
+        """The two histograms gradient.js draws at (μ, σ): estimates, true gradient, sample mean and variance."""
+        samples = self.samples(self.mu, self.sigma)
+        r = self._stats(self.mu, self.sigma, *samples)
+        lo = min(np.quantile(a, 0.005) for a in samples)
+        hi = max(np.quantile(a, 0.995) for a in samples)
+        lo, hi = nice_range(min(lo, r["true"]), max(hi, r["true"]))
+        axes = fig.subplots(1, 2)
+        for ax, a, name, title in zip(axes, samples, ("reparam", "score"),
+                                      ("reparameterisation (pathwise)", "score function (REINFORCE)"), strict=True):
+            counts, edges = np.histogram(a, bins=self.bins, range=(lo, hi))
+            ax.stairs(counts, edges, fill=True, color=plots.METHOD_COLOURS[name], alpha=0.8)  # one patch: fast
+            ax.set_ylim(0, 1.15 * max(counts.max(), 1))
+            ax.axvline(r["true"], color="k", lw=2, label="true gradient")
+            ax.axvline(r[f"{name}_mean"], color="#d62728", lw=1.5, ls="--", label="mean of the samples")
+            ax.text(0.98, 0.96, f"sample variance\n{r[f'{name}_var']:.3g}", transform=ax.transAxes, ha="right",
+                    va="top")
+            ax.set(xlim=(lo, hi), yticks=[], title=title, xlabel=f"per-sample estimate of d/dμ E[{self.f_name}]")
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.93), ncol=2,
+                   frameon=False)
+        ratio = r["score_var"] / max(r["reparam_var"], 1e-300)
+        fig.suptitle(f"true d/dμ = {r['true']:.3f} · means {r['reparam_mean']:.3f} (reparam), "
+                     f"{r['score_mean']:.3f} (score) · variance ratio score/reparam = {ratio:.3g}", fontsize=8.5)
+        fig.subplots_adjust(left=0.03, right=0.98, top=0.78, bottom=0.2, wspace=0.08)
 
     def expected(self) -> dict:
         """One ArrowRight on the μ slider: Python's readout there.

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import torch
 import traitlets as T
+from matplotlib.patches import Ellipse
 from torch import nn
 
-from vae_teach import bounds, raster
+from vae_teach import bounds, plots, raster
 from vae_teach.explorers._base import Explorer, f32, finite_number, finite_vector, int_in, module_source, snap
 from vae_teach.explorers._base import style_source as _css
 from vae_teach.models import encoder_stats, eval_mode
@@ -227,6 +228,44 @@ class LatentExplorer(Explorer):
         return {"control": "input.vae-latent-slider", "key": "ArrowRight",
                 "values": {"z": z, "pixels": decoded_pixels(self.model, z).reshape(-1).tolist()},
                 "atol": {"z": 1e-6, "pixels": 0}}
+
+    # ---- the static snapshot ---------------------------------------------------------------------------------
+    def _snapshot_values(self) -> str:
+        """The slider dims of z as the caption writes them."""
+        return ", ".join(f"z[{d}] = {self.latent[d]:.2f}" for d in self.dims)
+
+    def _snapshot(self, fig) -> None:
+        """What latent.js draws at z: the decoded mean image and, with 2+ slider dims, the latent map."""
+        has_map = len(self.map_dims) == 2
+        grid = fig.add_gridspec(1, 2, width_ratios=(1, 1.35), wspace=0.35, left=0.04, right=0.86, top=0.9,
+                                bottom=0.2)
+        ax = fig.add_subplot(grid[0] if has_map else grid[:])
+        ax.imshow(decoded_pixels(self.model, self.z), cmap=plots.DIGIT_CMAP, vmin=0, vmax=255,
+                  interpolation="nearest")
+        ax.set(xticks=[], yticks=[], title="decoded mean of p(x|z)")
+        if has_map:
+            self._snapshot_map(fig.add_subplot(grid[1]))
+
+    def _snapshot_map(self, ax):
+        """The latent map: encoded means by label, q's 1σ/2σ rings when an image is encoded, z as a red dot."""
+        dx, dy = self.map_dims
+        n = self.n_points if self.mu is not None else 0
+        if n:
+            plots.latent_scatter(self.mu[:n], None if self.labels is None else self.labels[:n], dims=(dx, dy),
+                                 ax=ax, limit=self.limit, title=f"encoded data, z[{dx}] vs z[{dy}]",
+                                 legend_outside=True)
+        else:
+            ax.set(xlim=(-self.limit, self.limit), ylim=(-self.limit, self.limit), xlabel=f"z[{dx}]",
+                   ylabel=f"z[{dy}]", title=f"latent map: z[{dx}] vs z[{dy}]")
+        if self.selected is not None:
+            c = self.mu[self.selected, [dx, dy]].numpy()
+            s = self.sigma[self.selected, [dx, dy]].numpy()
+            for k, colour in ((2, "#787878"), (1, "#141414")):
+                ax.add_patch(Ellipse(c, 2 * k * s[0], 2 * k * s[1], fill=False, color=colour, lw=2))
+        ax.plot([self.latent[dx]], [self.latent[dy]], "o", ms=8, mfc="#e61e1e", mec="k", mew=1.5, zorder=5)
+        ax.set_aspect("equal")
+        ax.grid(color="#e4e4e4", lw=0.8)
+        ax.set_axisbelow(True)
 
     # ---- programmatic API ------------------------------------------------------------------------------------
     def set_latent(self, z):

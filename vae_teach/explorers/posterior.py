@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import torch
 import traitlets as T
+from matplotlib.patches import Ellipse
 from torch import distributions as D
 
 from vae_teach import bounds, toy
@@ -134,6 +135,82 @@ class PosteriorExplorer(Explorer):
         return {"control": "input.vae-q-mean", "key": "ArrowRight",
                 "values": {"mean": list(mean), "log_px": log_px, "elbo": elbo, "gap": gap},
                 "atol": {"mean": 1e-9, "log_px": 1e-6, "elbo": 1e-6, "gap": 1e-6}}
+
+    # ---- the static snapshot ---------------------------------------------------------------------------------
+    def _snapshot_values(self) -> str:
+        """q's mean and log σ as the caption writes them."""
+        mean, log_sigma = self.state()
+        return (f"q mean = {', '.join(f'{v:.2f}' for v in mean)}, "
+                f"q log σ = {', '.join(f'{v:.2f}' for v in log_sigma)}")
+
+    def _snapshot(self, fig) -> None:
+        """What posterior.js draws at the sliders: the density panel and the log p(x) = ELBO + gap bars."""
+        mean, log_sigma = self.state()
+        r = self.readout()
+        grid = fig.add_gridspec(1, 2, width_ratios=(2.1, 1) if self._k == 1 else (1.7, 1), wspace=0.42,
+                                left=0.08, right=0.95, top=0.84, bottom=0.2)
+        ax, bars = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        (self._density_1d if self._k == 1 else self._density_2d)(ax, mean, log_sigma)
+        self._bars(bars, r)
+        fig.suptitle(f"log p(x) = {r['log_px']:.3f} nats   ELBO = {r['elbo']:.3f} nats   "
+                     f"gap KL(q‖p(z|x)) = {r['gap']:.3f} nats", fontsize=8.5, family="monospace")
+
+    def _density_1d(self, ax, mean, log_sigma):
+        """True posterior p(z|x) (grey) and q = N(mean, σ²) (blue) over the window."""
+        lo, hi = self.window[0]
+        z = torch.linspace(lo, hi, 801, dtype=torch.float64)
+        post = self.model.posterior_density(self.x[:, 0], z)[0].numpy()
+        q = torch.distributions.Normal(mean[0], math.exp(log_sigma[0])).log_prob(z).exp().numpy()
+        ax.fill_between(z.numpy(), post, color="#7f7f7f", alpha=0.35, lw=0)
+        ax.plot(z.numpy(), post, color="k", lw=1.2, label="true posterior p(z|x)")
+        ax.plot(z.numpy(), q, color="#1f77b4", lw=2.2, label="q(z) = N(mean, σ²)")
+        ax.set(xlim=(lo, hi), ylim=(0, 2.3 * post.max()), xlabel="z", ylabel="density",
+               title=f"true posterior and q, for x = {self.x_value[0]:.2f}")
+        ax.legend(loc="upper left", frameon=False)
+
+    def _density_2d(self, ax, mean, log_sigma):
+        """Shaded true posterior with its 1σ/2σ contours, and diagonal q's 1σ/2σ ellipses."""
+        (x0, x1), (y0, y1) = self.window
+        pm = self.posterior.loc[0].numpy()
+        cov = self.posterior.covariance_matrix[0].numpy()
+        za, zb = np.meshgrid(np.linspace(x0, x1, 80), np.linspace(y0, y1, 80))
+        d = np.stack([za - pm[0], zb - pm[1]], -1)
+        mahal = np.einsum("...i,ij,...j->...", d, np.linalg.inv(cov), d)
+        ax.imshow(255 - 150 * np.exp(-0.5 * mahal), cmap="gray", vmin=0, vmax=255, origin="lower",
+                  extent=(x0, x1, y0, y1), interpolation="nearest")
+        vals, vecs = np.linalg.eigh(cov)
+        angle = math.degrees(math.atan2(vecs[1, 1], vecs[0, 1]))
+        s = np.exp(log_sigma)
+        for k in (1, 2):
+            ax.add_patch(Ellipse(pm, 2 * k * math.sqrt(vals[1]), 2 * k * math.sqrt(max(vals[0], 0)), angle=angle,
+                                 fill=False, color="k", lw=1, label="true p(z|x), 1σ/2σ" if k == 1 else None))
+            ax.add_patch(Ellipse(mean, 2 * k * s[0], 2 * k * s[1], fill=False, color="#1f77b4", lw=2.2 if k == 1
+                                 else 1.2, label="q, 1σ/2σ" if k == 1 else None))
+        ax.plot(*mean, "o", color="#1f77b4", ms=5)
+        ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="z[0]", ylabel="z[1]", aspect="equal",
+               title="true posterior (contours) and diagonal q")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+
+    def _bars(self, ax, r):
+        """log p(x) (grey) beside ELBO (blue) + gap (red), on an axis starting at the floor."""
+        floor, log_px = self.floor, r["log_px"]
+        low = max(r["elbo"], floor)
+        ax.bar([0], [log_px - floor], bottom=floor, width=0.7, color="#7f7f7f")
+        ax.bar([1], [low - floor], bottom=floor, width=0.7, color="#1f77b4")
+        ax.bar([1], [log_px - low], bottom=low, width=0.7, color="#d62728")
+        ax.axhline(log_px, color="k", ls=(0, (4, 3)), lw=1)
+        ax.text(0, (log_px + floor) / 2, f"log p(x)\n{log_px:.2f}", color="w", ha="center", va="center",
+                fontsize=6.5)
+        inside = r["elbo"] > floor + 0.12 * (log_px - floor)
+        ax.text(1 if inside else 1.4, (low + floor) / 2 if inside else floor,
+                f"ELBO\n{r['elbo']:.2f}" + ("" if r["elbo"] >= floor else "\n(below axis)"),
+                color="w" if inside else "#1f77b4", ha="center" if inside else "left",
+                va="center" if inside else "bottom", fontsize=6.5)
+        ax.text(1.4, (low + log_px) / 2, f"gap\n{r['gap']:.3f}", color="#d62728", ha="left", va="center",
+                fontsize=6.5)
+        ax.set(xlim=(-0.5, 2.3), ylim=(floor, log_px + 0.14 * (log_px - floor)), xticks=[0, 1],
+               xticklabels=["log p(x)", "ELBO + gap"], ylabel=f"nats (axis starts at {self.floor:g})")
+        ax.set_title("log p(x) = ELBO + KL(q ‖ p(z|x))", fontsize=7.5)
 
     # ---- construction ----------------------------------------------------------------------------------------
     def _setup_ranges(self, mean, log_sigma):

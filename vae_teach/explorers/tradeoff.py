@@ -3,11 +3,13 @@ rate–distortion point are rendered once in Python and shipped as PNGs; the pag
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import torch
 import traitlets as T
+from PIL import Image
 
 from vae_teach import data, plots, raster
 from vae_teach.explorers._base import Explorer, finite_number, int_in, module_source, style_source
@@ -154,6 +156,30 @@ class TradeoffExplorer(Explorer):
         fig.tight_layout(pad=0.4)
         out["scatter"] = plots.figure_png(fig)
         return out
+
+    # ---- the static snapshot ---------------------------------------------------------------------------------
+    def _snapshot_values(self) -> str:
+        """β with its rate and distortion as the caption writes them."""
+        r = self.readout()
+        return f"β = {r['beta']:g}: rate {r['rate']:.2f} nats, distortion {r['distortion']:.2f} nats"
+
+    def _snapshot(self, fig) -> None:
+        """tradeoff.js's panels for the selected β (the same PNGs, near 1:1): reconstructions, prior samples and
+        the rate–distortion curve; the latent scatter is left to the live view (too small at this size)."""
+        panels = self.panels[self.beta]
+        grid = fig.add_gridspec(2, 2, width_ratios=(0.9, 1.1), left=0.01, right=0.99, top=0.88, bottom=0.07,
+                                wspace=0.03, hspace=0.3)
+        where = {"recon": grid[0, 0], "samples": grid[1, 0], "curve": grid[:, 1]}
+        titles = {"recon": "test images (top), reconstructions (bottom)", "samples": "means of p(x|z), z ~ N(0, I)"}
+        for name, spec in where.items():
+            ax = fig.add_subplot(spec)
+            ax.imshow(np.asarray(Image.open(io.BytesIO(panels[name])).convert("RGB")), interpolation="antialiased")
+            ax.set_axis_off()
+            if name in titles:
+                ax.set_title(titles[name], fontsize=8)
+        r = self.readout()
+        fig.suptitle(f"β = {r['beta']:g}: rate {r['rate']:.2f} nats + distortion {r['distortion']:.2f} nats = "
+                     f"{r['rate'] + r['distortion']:.2f} nats (the β=1 bound, −ELBO)", fontsize=8.5)
 
     # ---- programmatic API ------------------------------------------------------------------------------------
     def select(self, beta):

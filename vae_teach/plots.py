@@ -769,3 +769,19 @@ def theta_changes(grid, base, changed, names):
         ax.set_ylim(0, 1.45 * top)
     fig.tight_layout()
     return fig
+
+
+def log_estimate_histogram(log_estimates, log_exact, title, bins=40):
+    """Histogram of repeated estimates log p̂(x) [runs], with the exact log p(x) and the runs' median marked.
+
+    Taught in 01 §4.
+    """
+    est, exact = _np(log_estimates), float(log_exact)
+    fig, (ax,) = _fig(7.5, 3.8)
+    ax.hist(est, bins=bins, color="tab:blue", alpha=0.7, label=f"log p̂(x), one per run ({len(est)} runs)")
+    ax.axvline(exact, color="k", lw=2, label="exact log p(x)")
+    ax.axvline(float(np.median(est)), color="tab:orange", lw=2, ls="--", label="median of the runs")
+    ax.set(title=title, xlabel="log p̂(x)  (nats)", ylabel="number of runs")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -28,3 +28,15 @@ def test_bound_against_samples_marks_the_exact_elbo_at_the_first_s():
     stars = [line for line in fig.axes[0].lines if line.get_marker() == "*"]
     assert len(stars) == 1 and list(stars[0].get_xdata()) == [1] and list(stars[0].get_ydata()) == [-3.1]
     assert "exact ELBO (star)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_log_estimate_histogram_marks_the_exact_value_and_the_median():
+    runs = torch.tensor([-5.0, -4.0, -3.5, -3.0, -1.0], dtype=torch.float64)
+    fig = plots.log_estimate_histogram(runs, -2.0, "t", bins=5)
+    ax = fig.axes[0]
+    vertical = sorted(line.get_xdata()[0] for line in ax.lines)
+    assert vertical == [-3.5, -2.0]  # the median (numpy's, as the notebook prints) and the exact log p(x)
+    assert sum(p.get_height() for p in ax.patches) == len(runs)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["log p̂(x), one per run (5 runs)", "exact log p(x)", "median of the runs"]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()

@@ -359,7 +359,7 @@ def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=Non
 
     elbo {name: exact ELBO} marks each panel's exact ELBO as a star at the first S.
 
-    Taught in 03 Going deeper D.
+    Taught in 03 Going deeper E.
     """
     fig, (ax,) = _fig(6.5, 4)
     for name, (mean, sd, colour) in panels.items():
@@ -384,7 +384,7 @@ def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=Non
 def two_peaks(grid, named, means, gap_by_mean, log2):
     """A two-peaked posterior with Gaussians {label: density [G]} (left); the best gap per mean (right).
 
-    Taught in 03 §4.
+    Taught in 03 Going deeper B.
     """
     fig, (ax, ax_gap) = _fig(10.5, 4, 2)
     curves_panel(ax, grid, named, "a two-peaked posterior and Gaussian q's")
@@ -767,5 +767,21 @@ def theta_changes(grid, base, changed, names):
     top = max(float(max(_np(v).max() for v in (*base, *views))) for views in changed.values())
     for ax in axes:
         ax.set_ylim(0, 1.45 * top)
+    fig.tight_layout()
+    return fig
+
+
+def log_estimate_histogram(log_estimates, log_exact, title, bins=40):
+    """Histogram of repeated estimates log p̂(x) [runs], with the exact log p(x) and the runs' median marked.
+
+    Taught in 01 §4.
+    """
+    est, exact = _np(log_estimates), float(log_exact)
+    fig, (ax,) = _fig(7.5, 3.8)
+    ax.hist(est, bins=bins, color="tab:blue", alpha=0.7, label=f"log p̂(x), one per run ({len(est)} runs)")
+    ax.axvline(exact, color="k", lw=2, label="exact log p(x)")
+    ax.axvline(float(np.median(est)), color="tab:orange", lw=2, ls="--", label="median of the runs")
+    ax.set(title=title, xlabel="log p̂(x)  (nats)", ylabel="number of runs")
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig

@@ -226,6 +226,22 @@ def test_cells_moved_into_going_deeper_keep_their_translation(tmp_path, capsys):
     assert out.count("translate") == 1, out
 
 
+def test_a_longer_english_comment_run_is_not_half_translated():
+    """A two-line English comment over a one-line translation stays English, never line 2 = translated line 1."""
+    en = "# check: both sides agree\n# to 6 decimals\nprint(x)"
+    zh = "# check: 两边相等\nprint(x)"
+    assert zh_sync.merge_code(en, zh) == en
+    longer = "# check: 两边相等\n# 到小数点后 6 位\n# 第三行\nprint(x)"
+    assert zh_sync.merge_code(en, longer) == "# check: 两边相等\n# 到小数点后 6 位\nprint(x)"
+
+
+def test_ids_stay_unique_when_a_moved_twin_keeps_an_id_a_new_cell_takes():
+    en = [{"cell_type": "markdown", "id": "a", "source": "x"}, {"cell_type": "markdown", "id": "b", "source": "y"},
+          {"cell_type": "code", "id": "c", "source": "z"}]
+    cells = [{"id": "b"}, {"id": "b"}, {"id": "b"}]
+    assert [c["id"] for c in zh_sync.unique_ids(cells, en)] == ["b", "b-zh1", "c"]
+
+
 def _code_nb(*sources):
     return {"cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
                        "source": zh_sync.lines(src)} for i, src in enumerate(sources)],

@@ -168,19 +168,41 @@ def _comment_ok(zh: str, en: str) -> bool:
     return need <= _directives(zh) and (("check:" not in need) or bool(re.match(r"#\s*check:", zh)))
 
 
+def _units(parts: list[tuple[str, str]]) -> list[tuple[str, list[int]]]:
+    """The lines grouped for alignment: (key, line indices); a run of whole-line comments is one unit."""
+    units: list[tuple[str, list[int]]] = []
+    for i, (code, comment) in enumerate(parts):
+        if not code.strip() and comment:
+            if units and units[-1][0] == "\0comments":
+                units[-1][1].append(i)
+                continue
+            units.append(("\0comments", [i]))
+        else:
+            units.append((code.rstrip(), [i]))
+    return units
+
+
 def merge_code(en_code: str, zh_code: str | None) -> str:
-    """The English code with the twin's translated comments kept where the code part of the line is unchanged."""
+    """The English code with the twin's translated comments kept where the code part of the line is unchanged.
+
+    A run of whole-line comments is paired with the twin's run as a whole: line by line from the top when the
+    twin's run is at least as long, else the English run stays English (a longer English comment is not half
+    translated by a shorter translation).
+    """
     en_lines = split_comments(en_code)
-    zh_lines = split_comments(zh_code) if zh_code is not None else []
-    zh_lines = _drop_language_line(zh_lines)
+    zh_lines = _drop_language_line(split_comments(zh_code) if zh_code is not None else [])
     out = [c + m for c, m in en_lines]
-    sm = difflib.SequenceMatcher(None, [c.rstrip() for c, _ in en_lines], [c.rstrip() for c, _ in zh_lines],
-                                 autojunk=False)
+    eu, zu = _units(en_lines), _units(zh_lines)
+    sm = difflib.SequenceMatcher(None, [k for k, _ in eu], [k for k, _ in zu], autojunk=False)
     for block in sm.get_matching_blocks():
         for k in range(block.size):
-            (ec, em), (_, zm) = en_lines[block.a + k], zh_lines[block.b + k]
-            if _comment_ok(zm, em):
-                out[block.a + k] = ec + zm
+            ei, zi = eu[block.a + k][1], zu[block.b + k][1]
+            if len(ei) > len(zi):
+                continue
+            for a, b in zip(ei, zi, strict=False):
+                (ec, em), (_, zm) = en_lines[a], zh_lines[b]
+                if _comment_ok(zm, em):
+                    out[a] = ec + zm
     at = language_line_at([c for c, _ in en_lines])
     if at is not None:
         out[at:at] = ["", LANG_LINE]
@@ -296,6 +318,20 @@ def pair_cells(en_cells: list[dict], zh_cells: list[dict]) -> list[tuple[dict, d
     return pairs
 
 
+def unique_ids(cells: list[dict], en_cells: list[dict]) -> list[dict]:
+    """The cells with every id unique: a repeated id becomes its English cell's id, else a fresh one (nbformat 4.5)."""
+    seen: set[str] = set()
+    for cell, en in zip(cells, en_cells, strict=True):
+        if "id" not in cell:
+            continue
+        for candidate in (cell["id"], en.get("id"), *(f"{en.get('id', 'cell')}-zh{n}" for n in range(1, 100))):
+            if candidate and candidate not in seen:
+                cell["id"] = candidate
+                break
+        seen.add(cell["id"])
+    return cells
+
+
 def sync(en_nb: dict, zh_nb: dict | None, zh_folder: Path) -> tuple[dict, list[str]]:
     """The twin rebuilt from the English notebook (see the module docstring), and what still needs translating."""
     pairs = pair_cells(en_nb["cells"], zh_nb["cells"] if zh_nb is not None else [])
@@ -309,7 +345,7 @@ def sync(en_nb: dict, zh_nb: dict | None, zh_folder: Path) -> tuple[dict, list[s
         else:
             cells.append(copy.deepcopy(en))
     out = copy.deepcopy(zh_nb) if zh_nb is not None else copy.deepcopy(en_nb)
-    out["cells"] = cells
+    out["cells"] = unique_ids(cells, [en for en, _, _ in pairs])
     for k in ("nbformat", "nbformat_minor"):
         out[k] = en_nb.get(k, out.get(k))
     out.setdefault("metadata", {}).pop("widgets", None)

@@ -625,7 +625,7 @@ def variance_vs_samples(ax, sample_counts, curves, what="∂L/∂μ"):
 def variance_scatter(ax, var_path, var_score):
     """Per-parameter variance of pathwise against score-function gradient estimates, log-log with the diagonal.
 
-    Taught in 05 §5.
+    Taught in 05 Going deeper D4.
     """
     vp, vs = (np.asarray(v, dtype=np.float64) for v in (var_path, var_score))
     ax.loglog(vp, vs, ".", ms=2, alpha=0.4)

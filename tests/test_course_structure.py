@@ -246,9 +246,9 @@ def _plain(text):
 
 
 # the target is the main path of 01–08 in at most 3.5 h (210 min). The README's minutes, estimates not yet
-# re-measured by a fresh reader, give 01–04 103 min and 05–08 100 min, 203 in all: the target is met on paper.
+# re-measured by a fresh reader, give 01–04 104 min and 05–08 100 min, 204 in all: the target is met on paper.
 # This constant is the total the README claims; raise it only when its minutes must go up, and say why.
-MAIN_PATH_MINUTES_01_08 = 203
+MAIN_PATH_MINUTES_01_08 = 204
 
 
 def _readme_rows():

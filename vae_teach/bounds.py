@@ -31,7 +31,7 @@ def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
     Used inside VAE.loss on every step, so it checks only shapes: NaN in gives NaN out (fit reports it).
 
-    Used by models.VAE.loss (06 §2) and models.kl_per_dim (06 §6); not called from a notebook.
+    Used by models.VAE.loss (06 §2) and models.kl_per_dim (06 §5); not called from a notebook.
     """
     kl_inputs(mu, logvar)
     return 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar)

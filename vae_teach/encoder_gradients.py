@@ -37,7 +37,7 @@ def encoder_grad_samples(model, x: torch.Tensor, n: int, method: str, generator:
     together: first each sample's gradient with respect to (μ, σ), then one batched backward pass through
     the encoder (the chain rule, ∂φ = ∂μ/∂φ · ∂μ + ∂σ/∂φ · ∂σ).
 
-    Taught in 05 §5.
+    Taught in 05 Going deeper D4.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -77,7 +77,7 @@ def _objective(model, x, z, mu_b, sd_b, method: str) -> torch.Tensor:
 def total_variance(samples: torch.Tensor) -> float:
     """Trace of the covariance of gradient samples, Σ_p Var(g_p): [n, P] -> float (n >= 2).
 
-    Taught in 05 §5.
+    Taught in 05 Going deeper D4.
     """
     if not isinstance(samples, torch.Tensor) or samples.dim() != 2 or samples.shape[0] < 2:
         got = tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__

@@ -208,7 +208,7 @@ class VAE(nn.Module):
     def elbo(self, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
         """ELBO per image with analytic KL, averaged over n_samples z draws: x [n, x_dim] -> [n] nats (eq. 7).
 
-        Taught in 06 §5.
+        Taught in 06 Going deeper D3.
         """
         x = self.check_x(x)
         q = self.encode(x)
@@ -222,7 +222,7 @@ class VAE(nn.Module):
 
         In nats; rows go through in groups small enough that one likelihood call holds about max_elements numbers.
 
-        Taught in 06 §5.
+        Taught in 06 Going deeper D4.
         """
         count("n_samples", n_samples)
         count("max_elements", max_elements)
@@ -301,7 +301,7 @@ def encoder_stats(model: VAE, x: torch.Tensor, batch_size: int = 4096) -> tuple[
 def kl_per_dim(model: VAE, x: torch.Tensor) -> torch.Tensor:
     """Data-mean KL(q(z_j|x) || N(0, 1)) for each latent dim: x [n, x_dim] -> [z_dim] nats (appendix B).
 
-    Taught in 06 §6.
+    Taught in 06 §5.
     """
     mu, logvar = encoder_stats(model, x)
     return bounds.gaussian_kl_per_dim(mu, logvar).mean(0)
@@ -310,7 +310,7 @@ def kl_per_dim(model: VAE, x: torch.Tensor) -> torch.Tensor:
 def unit_activity(model: VAE, x: torch.Tensor) -> torch.Tensor:
     """Activity Cov_x(E_q[z_j]) of each latent dim (Burda et al. 2015): x [n, x_dim] -> [z_dim].
 
-    Taught in 06 §6.
+    Taught in 06 §5.
     """
     mu, _ = encoder_stats(model, x)
     return mu.var(0)
@@ -319,7 +319,7 @@ def unit_activity(model: VAE, x: torch.Tensor) -> torch.Tensor:
 def active_units(model: VAE, x: torch.Tensor, threshold: float = 0.01) -> int:
     """Number of latent dims with Cov_x(E_q[z_j]) > threshold (Burda et al. 2015, sec. 5.2): -> int.
 
-    Taught in 06 §6.
+    Taught in 06 §5.
     """
     threshold = number("threshold", threshold, at_least=0, plain=True)
     return int((unit_activity(model, x) > threshold).sum())

@@ -625,7 +625,7 @@ def variance_vs_samples(ax, sample_counts, curves, what="∂L/∂μ"):
 def variance_scatter(ax, var_path, var_score):
     """Per-parameter variance of pathwise against score-function gradient estimates, log-log with the diagonal.
 
-    Taught in 05 §5.
+    Taught in 05 Going deeper D4.
     """
     vp, vs = (np.asarray(v, dtype=np.float64) for v in (var_path, var_score))
     ax.loglog(vp, vs, ".", ms=2, alpha=0.4)
@@ -662,9 +662,9 @@ def training_curves(fig, history, band=None, band_label="average-digit plateau (
 
 
 def bound_curve(ax, sample_counts, iwae, elbo):
-    """IWAE bound against its sample count S (log x) with the ELBO as a line, nats per image (06 §5).
+    """IWAE bound against its sample count S (log x) with the ELBO as a line, nats per image (06 Going deeper D4).
 
-    Taught in 06 §5.
+    Taught in 06 Going deeper D4.
     """
     values = [iwae[s] for s in sample_counts]
     ax.semilogx(sample_counts, values, "o-", label=r"IWAE bound $\mathcal{L}_S$")
@@ -678,9 +678,9 @@ def bound_curve(ax, sample_counts, iwae, elbo):
 
 
 def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
-    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 §6).
+    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 §5).
 
-    Taught in 06 §6.
+    Taught in 06 §5.
     """
     kl_dims, activity = np.asarray(kl_dims, dtype=np.float64), np.asarray(activity, dtype=np.float64)
     if kl_dims.shape != activity.shape or kl_dims.ndim != 1:

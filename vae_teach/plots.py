@@ -278,9 +278,14 @@ def naive_mc_error(sample_sizes, rel_err, nats_short):
     Taught in 01 §4.
     """
     fig, (ax_r, ax_n) = _fig(10.5, 4.2, 2)
-    for j in rel_err:
-        ax_r.loglog(sample_sizes, rel_err[j], "o-", label=f"J = {j}")
-        ax_n.plot(sample_sizes, nats_short[j], "o-", label=f"J = {j}")
+    # curves that coincide (J = 10 and J = 20 near error 1) stay visible: each J its own line style, and markers
+    # drawn hollow, larger for smaller J, so a later curve never hides an earlier one
+    styles = ["-", "--", "-.", ":", (0, (5, 1))]
+    markers = ["o", "s", "^", "D", "v"]
+    for i, j in enumerate(rel_err):
+        kw = dict(ls=styles[i % 5], marker=markers[i % 5], ms=11 - 1.6 * (i % 5), mfc="none", mew=1.4, label=f"J = {j}")
+        ax_r.loglog(sample_sizes, rel_err[j], **kw)
+        ax_n.plot(sample_sizes, nats_short[j], **kw)
     ax_r.loglog(sample_sizes, [1 / math.sqrt(s) for s in sample_sizes], "k:", label="1/√S")
     ax_r.set(title="relative error of p̂(x)", xlabel="prior samples S", ylabel="median |p̂(x)/p(x) − 1|")
     ax_n.set_xscale("log")

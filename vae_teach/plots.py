@@ -790,3 +790,21 @@ def log_estimate_histogram(log_estimates, log_exact, title, bins=40):
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def terms_against_sigma(sigmas, recon, kl, ylim=(0, 12)):
+    """The reconstruction term, the KL and their sum against q's width σ [G], with the sum's minimum marked.
+
+    Taught in 04 §2.
+    """
+    s, r, k = _np(sigmas), _np(recon), _np(kl)
+    fig, (ax,) = _fig(6.5, 4)
+    curves_panel(ax, s, {"reconstruction E_q[−log p(x|z)]": r, "KL(q || p(z))": k, "loss = the sum": r + k},
+                 "the two terms against q's width (μ fixed)", "σ, both latent dimensions", "nats")
+    i = int(np.argmin(r + k))
+    ax.plot([s[i]], [r[i] + k[i]], "k*", ms=13, label=f"smallest loss, at σ = {s[i]:.2f}")
+    ax.axvline(s[i], color="k", lw=0.8, ls=":")
+    ax.set_ylim(*ylim)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

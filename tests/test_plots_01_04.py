@@ -40,3 +40,12 @@ def test_log_estimate_histogram_marks_the_exact_value_and_the_median():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["log p̂(x), one per run (5 runs)", "exact log p(x)", "median of the runs"]
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_terms_against_sigma_marks_the_minimum_of_the_sum():
+    sigmas = torch.linspace(0.01, 2.0, 200, dtype=torch.float64)
+    recon, kl = 2 + sigmas**2, 0.5 * (sigmas**2 - 1 - torch.log(sigmas**2))  # d/dσ of the sum: 3σ − 1/σ = 0 at σ = 1/√3
+    fig = plots.terms_against_sigma(sigmas, recon, kl)
+    stars = [line for line in fig.axes[0].lines if line.get_marker() == "*"]
+    assert len(stars) == 1 and abs(stars[0].get_xdata()[0] - 3**-0.5) < 0.011
+    assert "smallest loss, at σ = 0.58" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]

@@ -174,3 +174,17 @@ def test_rate_split_information_is_zero_when_every_code_is_the_same():
     assert abs(rate) < 1e-5 and abs(info) < 1e-5 and abs(mismatch) < 1e-5
     with pytest.raises(ValueError, match="n_samples"):
         latent.rate_split(mu, sigma, 0, torch.Generator())
+
+
+# notebooks 05–08
+def test_grid_lines_draws_one_line_per_grid_value():
+    import matplotlib.pyplot as plt
+
+    mu = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    grid = latent.code_grid(mu, 4, 0.05)
+    fig, ax = plt.subplots()
+    lines = plots.grid_lines(ax, grid)
+    assert len(lines) == 8
+    xs = sorted(line.get_xdata()[0] for line in lines[:4])
+    assert np.allclose(xs, sorted(grid[:4, 0].tolist()), atol=1e-5)
+    plt.close(fig)

@@ -808,3 +808,16 @@ def terms_against_sigma(sigmas, recon, kl, ylim=(0, 12)):
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+# notebooks 05–08 ---------------------------------------------------------------------------------------------
+def grid_lines(ax, z_grid, color="0.8", lw=0.6):
+    """Light lines at the z_1 and z_2 values of a decoded grid's points, so a scatter with linear axes shows
+    where each cell of a Φ⁻¹-spaced map (decoded_map) sits: z_grid [n², 2] -> the lines drawn (list).
+
+    Taught in 08 §2.
+    """
+    z = np.asarray(z_grid, dtype=float)
+    lines = [ax.axvline(v, color=color, lw=lw, zorder=0) for v in np.unique(z[:, 0].round(6))]
+    lines += [ax.axhline(v, color=color, lw=lw, zorder=0) for v in np.unique(z[:, 1].round(6))]
+    return lines

@@ -245,11 +245,11 @@ def _plain(text):
     return " ".join(text.split())
 
 
-# the target is the main path of 01–08 in at most 3.5 h (210 min). The README's minutes give 01–04 110 min
-# (each claim at least a fresh reader's measured time divided by 1.2, less what then moved to Going deeper) and
-# 05–08 100 min (estimates from the share of the earlier claims that stayed on the main path): 210 in all.
-# This constant is the total the README claims; raise it only when its minutes must go up, and say why.
-MAIN_PATH_MINUTES_01_08 = 210
+# the target is the main path of 01–08 in at most 3.5 h (210 min): not met. Each README claim is at least
+# the latest fresh reader's measured time divided by 1.2, less what then moved to Going deeper; 01–04 give 110 min
+# and 05–08 108, 218 in all. This constant is the total the README claims; lower it as the main path shrinks, and
+# raise it only when a reader's measured time says the minutes must go up.
+MAIN_PATH_MINUTES_01_08 = 218
 
 
 def _readme_rows():

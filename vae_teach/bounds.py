@@ -85,7 +85,7 @@ def reparameterise(mu: torch.Tensor, sigma: torch.Tensor, generator: torch.Gener
 def rsample(q: D.Distribution, s: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """s reparameterised draws z = g(eps, x) from a Gaussian q: -> [s, *batch, *event] (AEVB eq. 4, §2.4).
 
-    Used by bounds.elbo_samples (04 §1) and evidence.naive_mc_log_evidence (01 §4); not called from a notebook.
+    Used by bounds.elbo_samples (04 §1) and evidence.naive_mc_log_evidence (01 §3); not called from a notebook.
     """
     if isinstance(q, D.MultivariateNormal):  # z = mu + L eps, with L the Cholesky factor of the covariance
         eps = torch.randn((s, *q.batch_shape, *q.event_shape), generator=generator, dtype=q.loc.dtype,

@@ -14,7 +14,7 @@ def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Gener
                           chunk: int = 4096) -> torch.Tensor:
     """log (1/n) Σ_s p(x|z_s), z_s ~ p(z): x [m, d] (or [m] for a 1-D model) -> [m] (AEVB §2.1).
 
-    Taught in 01 §4.
+    Taught in 01 §3.
     """
     if not (hasattr(model, "prior") and hasattr(model, "likelihood")):
         raise ValueError(f"model must have .prior() and .likelihood(z), got {type(model).__name__}")
@@ -42,7 +42,7 @@ def naive_mc_log_evidence(model, x: torch.Tensor, n: int, generator: torch.Gener
 def relative_error(log_estimate: torch.Tensor, log_exact: torch.Tensor) -> torch.Tensor:
     """|p̂(x)/p(x) − 1| from log values: [m], [m] -> [m] (how far the evidence estimate is, as a fraction).
 
-    Taught in 01 §4.
+    Taught in 01 §3.
     """
     check.tensor("log_estimate", log_estimate, allow_inf=True)  # -inf: every sample missed x
     check.tensor("log_exact", log_exact, allow_inf=True)

@@ -164,7 +164,7 @@ def _np(t):
 def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
     """Sprites x [n, side²] (left, numbered) beside their causes z (right: position, shape, scale).
 
-    Taught in 01 §1.
+    Taught in 01 Going deeper "A process whose causes we know".
     """
     fig, (ax_img, ax_z) = _fig(10, 4.4, 2)
     ax_img.imshow(image_grid(images, ncol=ncol, pad=2, pad_value=128), cmap="gray_r")
@@ -191,7 +191,7 @@ def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
 def mean_and_draws(mean_image, draws, side=28):
     """A likelihood's mean image π(z) beside draws x ~ p(x|z) for the same z.
 
-    Taught in 01 §1.
+    Taught in 01 Going deeper "A process whose causes we know".
     """
     fig = new_figure(10, 3.2, dpi=100)
     grid = fig.add_gridspec(1, 2, width_ratios=[1, len(draws)])
@@ -210,7 +210,7 @@ def mean_and_draws(mean_image, draws, side=28):
 def ancestral_linear(z, x, W, b):
     """Step 1, a histogram of z ~ N(0, 1); step 2, x ~ N(W z + b, τ² I) in 2-D coloured by its z.
 
-    Taught in 01 §2.
+    Taught in 01 §1.
     """
     fig, (ax_z, ax_x) = _fig(10, 4, 2)
     z, x = _np(z)[:, 0], _np(x)
@@ -232,7 +232,7 @@ def ancestral_linear(z, x, W, b):
 def joint_and_evidence(z, x, xs, px):
     """Ancestral samples (z, x) of the 1-D model beside a histogram of x and the exact p(x).
 
-    Taught in 01 §2.
+    Taught in 01 §1.
     """
     fig, (ax_j, ax_m) = _fig(10, 4, 2)
     ax_j.scatter(_np(z)[:, 0], _np(x)[:, 0], s=3, alpha=0.4)
@@ -261,7 +261,7 @@ def curves_panel(ax, grid, curves, title, xlabel="z", ylabel="density (per unit 
 def curves(grid, panels, xlabel="z", ylabel="density (per unit z)", ylim=None, width=10, height=4):
     """One or two panels {title: {label: values [G]}} of curves over grid [G].
 
-    Taught in 01 §3.
+    Taught in 01 §2.
     """
     fig, axes = _fig(width if len(panels) == 2 else width * 0.65, height, len(panels))
     for ax, (title, named) in zip(axes, panels.items(), strict=True):
@@ -275,7 +275,7 @@ def curves(grid, panels, xlabel="z", ylabel="density (per unit z)", ylim=None, w
 def naive_mc_error(sample_sizes, rel_err, nats_short):
     """Relative error of p̂(x) (log-log) and how far log p̂(x) falls short (symlog, nats), one line per J.
 
-    Taught in 01 §4.
+    Taught in 01 §3.
     """
     fig, (ax_r, ax_n) = _fig(10.5, 4.2, 2)
     # curves that coincide (J = 10 and J = 20 near error 1) stay visible: each J its own line style, and markers
@@ -344,7 +344,7 @@ def amortisation(per_x, amortised, floor):
 def elbo_gap_sweep(shifts, elbos, kls, log_px):
     """ELBO and ELBO + KL(q‖p(z|x)) as q's mean moves, against the fixed log p(x).
 
-    Taught in 03 §4.
+    Taught in 03 §3.
     """
     fig, (ax,) = _fig(6.5, 4)
     shifts, elbos, kls = _np(shifts), _np(elbos), _np(kls)
@@ -757,7 +757,7 @@ def theta_changes(grid, base, changed, names):
 
     base and each changed value are (prior, likelihood, posterior) on grid [G].
 
-    Taught in 01 §3.
+    Taught in 01 §2.
     """
     fig, axes = _fig(10.5, 4, len(changed))
     colours = ["tab:blue", "tab:orange", "tab:green"]
@@ -779,7 +779,7 @@ def theta_changes(grid, base, changed, names):
 def log_estimate_histogram(log_estimates, log_exact, title, bins=40):
     """Histogram of repeated estimates log p̂(x) [runs], with the exact log p(x) and the runs' median marked.
 
-    Taught in 01 §4.
+    Taught in 01 §3.
     """
     est, exact = _np(log_estimates), float(log_exact)
     fig, (ax,) = _fig(7.5, 3.8)

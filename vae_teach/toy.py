@@ -19,7 +19,7 @@ from vae_teach._checks import count as _count
 class LinearGaussian:
     """z ~ N(0, I_k), x | z ~ N(W z + b, sigma^2 I_d) with W [d, k]: probabilistic PCA.
 
-    Taught in 01 §2.
+    Taught in 01 §1.
     """
 
     def __init__(self, W, b, sigma) -> None:
@@ -39,7 +39,7 @@ class LinearGaussian:
     def prior(self) -> D.Distribution:
         """p(z) = N(0, I_k) as Independent(Normal), event [k].
 
-        Taught in 01 §3.
+        Taught in 01 §2.
         """
         zeros = torch.zeros(self.k, dtype=self.W.dtype)
         return D.Independent(D.Normal(zeros, torch.ones_like(zeros)), 1)
@@ -47,7 +47,7 @@ class LinearGaussian:
     def likelihood(self, z: torch.Tensor) -> D.Distribution:
         """p(x|z) = N(W z + b, sigma^2 I): z [..., k] -> distribution batch [...], event [d].
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         mean = check.tensor("z", z, ("...", self.k)).to(self.W.dtype) @ self.W.T + self.b
         return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
@@ -55,7 +55,7 @@ class LinearGaussian:
     def marginal(self) -> D.MultivariateNormal:
         """p(x) = N(b, W W^T + sigma^2 I), event [d].
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         cov = self.W @ self.W.T + self.sigma**2 * torch.eye(self.d, dtype=self.W.dtype)
         return D.MultivariateNormal(self.b, covariance_matrix=cov)
@@ -63,14 +63,14 @@ class LinearGaussian:
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) = log N(x; b, W W^T + sigma^2 I): [n, d] -> [n].
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         return self.marginal().log_prob(self._x(x))
 
     def posterior(self, x: torch.Tensor) -> D.MultivariateNormal:
         """Exact p(z|x) = N(M^-1 W^T (x - b), sigma^2 M^-1), M = W^T W + sigma^2 I: [n, d] -> batch [n].
 
-        Taught in 01 §3.
+        Taught in 01 §2.
         """
         x = self._x(x)
         M = self.W.T @ self.W + self.sigma**2 * torch.eye(self.k, dtype=self.W.dtype)
@@ -83,7 +83,7 @@ class LinearGaussian:
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Ancestral sampling z ~ p(z), x ~ p(x|z): -> (z [n, k], x [n, d]).
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         n = _count("n", n)
         z = torch.randn(n, self.k, generator=generator, dtype=self.W.dtype)
@@ -94,7 +94,7 @@ class LinearGaussian:
     def tau(self) -> float:
         """The observation noise τ of x | z ~ N(W z + b, τ² I) (the course's name; stored as ``sigma``).
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         return self.sigma
 
@@ -147,7 +147,7 @@ class LinearGaussian:
 def square(z: torch.Tensor) -> torch.Tensor:
     """f(z) = z^2, the default Nonlinear1D mean: x > 0 has two explanations, z = ±sqrt(x).
 
-    The default mean of toy.Nonlinear1D (01 §2); not called from a notebook.
+    The default mean of toy.Nonlinear1D (01 §1); not called from a notebook.
     """
     return z * z
 
@@ -155,7 +155,7 @@ def square(z: torch.Tensor) -> torch.Tensor:
 class Nonlinear1D:
     """z ~ N(0, 1), x | z ~ N(f(z), sigma^2); for f(z) = z^2, p(z|x) is bimodal when x > sigma^2 / 2.
 
-    Taught in 01 §2.
+    Taught in 01 §1.
     """
 
     def __init__(
@@ -178,7 +178,7 @@ class Nonlinear1D:
     def tau(self) -> float:
         """The observation noise τ of x | z ~ N(f(z), τ²) (the course's name; stored as ``sigma``).
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         return self.sigma
 
@@ -199,7 +199,7 @@ class Nonlinear1D:
     def prior(self) -> D.Distribution:
         """p(z) = N(0, 1) as Independent(Normal), event [1].
 
-        Taught in 01 §3.
+        Taught in 01 §2.
         """
         zeros = torch.zeros(1, dtype=torch.float64)
         return D.Independent(D.Normal(zeros, torch.ones_like(zeros)), 1)
@@ -207,7 +207,7 @@ class Nonlinear1D:
     def likelihood(self, z: torch.Tensor) -> D.Distribution:
         """p(x|z) = N(f(z), sigma^2): z [..., 1] -> distribution batch [...], event [1].
 
-        Taught in 01 §3.
+        Taught in 01 §2.
         """
         mean = self.f(check.tensor("z", z, ("...", 1)).to(torch.float64))
         return D.Independent(D.Normal(mean, torch.full_like(mean, self.sigma)), 1)
@@ -225,7 +225,7 @@ class Nonlinear1D:
     def log_marginal(self, x) -> torch.Tensor:
         """log p(x) = log ∫ p(z) p(x|z) dz by the trapezoid rule on the z grid: x [n] or [n, 1] -> [n].
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         lj = self.log_joint(x, self.grid)
         step = 2 * self.z_limit / (self.n_grid - 1)
@@ -241,7 +241,7 @@ class Nonlinear1D:
     def posterior_density(self, x, z) -> torch.Tensor:
         """p(z|x) = p(x, z) / p(x) on given z: x [n] or [n, 1], z [m] -> [n, m] (a number x gives [m]).
 
-        Taught in 01 §3.
+        Taught in 01 §2.
         """
         x = check.tensor("x", x, convert=torch.float64)
         out = (self.log_joint(x, z) - self.log_marginal(x)[:, None]).exp()
@@ -250,7 +250,7 @@ class Nonlinear1D:
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Ancestral sampling: -> (z [n, 1], x [n, 1]) in float64.
 
-        Taught in 01 §2.
+        Taught in 01 §1.
         """
         n = _count("n", n)
         z = torch.randn(n, 1, generator=generator, dtype=torch.float64)

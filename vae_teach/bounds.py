@@ -175,7 +175,7 @@ def iwae_bound(
 ) -> torch.Tensor:
     """IWAE bound log (1/S) sum_s p(x, z_s) / q(z_s), S = n_samples draws z_s ~ q: [n, ...] -> [n] (Burda 2015, eq. 8).
 
-    Taught in 03 Going deeper E.
+    Taught in 03 Going deeper D6.
     """
     bound_inputs(x, q, prior, likelihood)
     count("n_samples", n_samples)

@@ -364,7 +364,7 @@ def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=Non
 
     elbo {name: exact ELBO} marks each panel's exact ELBO as a star at the first S.
 
-    Taught in 03 Going deeper E.
+    Taught in 03 Going deeper D6.
     """
     fig, (ax,) = _fig(6.5, 4)
     for name, (mean, sd, colour) in panels.items():
@@ -389,7 +389,7 @@ def bound_against_samples(n_samples, panels, log_px, title, lines=None, ylim=Non
 def two_peaks(grid, named, means, gap_by_mean, log2):
     """A two-peaked posterior with Gaussians {label: density [G]} (left); the best gap per mean (right).
 
-    Taught in 03 Going deeper B.
+    Taught in 03 Going deeper D3.
     """
     fig, (ax, ax_gap) = _fig(10.5, 4, 2)
     curves_panel(ax, grid, named, "a two-peaked posterior and Gaussian q's")

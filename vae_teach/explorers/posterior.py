@@ -40,7 +40,7 @@ GRID_STEP = 0.01  # z spacing of the 1-D table: the trapezoid sum is then exact 
 class PosteriorExplorer(Explorer):
     """q's mean / log σ sliders over the true posterior of a toy model, with a live log p(x) = ELBO + gap bar.
 
-    Taught in 02 §4 (q ≠ p(z|x)) and 03 Going deeper C (log p(x) = ELBO + KL(q ‖ p(z|x)), eq. 1).
+    Taught in 02 §4 (q ≠ p(z|x)) and 03 Going deeper D4 (log p(x) = ELBO + KL(q ‖ p(z|x)), eq. 1).
     """
 
     _esm = module_source("posterior")
@@ -118,7 +118,7 @@ class PosteriorExplorer(Explorer):
     def readout(self):
         """The current exact terms in nats: dict(log_px, elbo, gap).
 
-        Taught in 03 Going deeper C.
+        Taught in 03 Going deeper D4.
         """
         log_px, elbo, gap = self.terms(*self.state())
         return {"log_px": log_px, "elbo": elbo, "gap": gap}
@@ -260,7 +260,7 @@ class PosteriorExplorer(Explorer):
         If the fit ends with a lower ELBO than it started from, q is put back; when it fell by more than 0.01 nats
         (a too large lr) a warning says so.
 
-        Taught in 03 Going deeper C.
+        Taught in 03 Going deeper D4.
         """
         steps, n_samples, every = count("steps", steps), count("n_samples", n_samples), count("every", every)
         lr = finite_number("lr", lr)

@@ -247,8 +247,8 @@ def _plain(text):
 
 # the target is the main path of 01–08 in at most 3.5 h (210 min): not met. Each README claim is at least
 # the latest fresh reader's measured time divided by 1.2 (so that reader's time is within 20 % of it); 01–04 give
-# 115 min and 05–08 111, 226 in all. This constant is the total the README claims; lower it as the main path shrinks, and
-# raise it only when a reader's measured time says the minutes must go up.
+# 115 min and 05–08 111, 226 in all. This constant is the total the README claims; lower it as the main path
+# shrinks, and raise it only when a reader's measured time says the minutes must go up.
 MAIN_PATH_MINUTES_01_08 = 226
 
 

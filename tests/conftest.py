@@ -1,4 +1,4 @@
-"""Shared test settings: one torch thread for the unit tests' tiny tensors."""
+"""Shared test settings: one torch thread for the unit tests' tiny tensors; shared small fixtures."""
 
 import pytest
 import torch
@@ -27,3 +27,12 @@ def temp_files_denied(monkeypatch):
         return real_open(p, flags, *a, **k)
 
     monkeypatch.setattr(os, "open", deny)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The first 120 test digits and their labels: x [120, 64] in levels 0..16, y [120]."""
+    from vae_teach import data
+
+    x, y = data.load_digits("test")
+    return x[:120], y[:120]

@@ -15,18 +15,12 @@ import torch
 from matplotlib.text import Text
 from PIL import Image
 
-from vae_teach import data, models, plots, toy, train
 from vae_teach import explorers as E
+from vae_teach import models, plots, toy, train
 from vae_teach.explorers import _base
 
 SIZE = (700, 350)  # width, height of every snapshot
 W2 = torch.tensor([[1.0, 0.5], [0.3, 1.0], [0.8, -0.6]], dtype=torch.float64)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    x, y = data.load_digits("test")
-    return x[:120], y[:120]
 
 
 @pytest.fixture(scope="module")

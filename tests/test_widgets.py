@@ -48,12 +48,6 @@ def run_js(name, names, body):
 
 
 @pytest.fixture(scope="module")
-def digits():
-    x, y = data.load_digits("test")
-    return x[:120], y[:120]
-
-
-@pytest.fixture(scope="module")
 def vae3():
     return models.VAE(64, 3, hidden=(32,), seed=0).eval()
 

@@ -57,7 +57,7 @@ def to_unit(x: torch.Tensor, levels: int | None = None) -> torch.Tensor:
 def make_sprites(n: int, size: int = 28, seed: int = 0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Binary shape images [n, size*size] in {0., 1.} and true factors (shape, scale, x, y), each [n].
 
-    Taught in 01 Going deeper "A process whose causes we know".
+    Taught in 01 Going deeper D1.
     """
     check.count("n", n)
     check.count("size", size, minimum=8)  # pixels

@@ -164,7 +164,7 @@ def _np(t):
 def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
     """Sprites x [n, side²] (left, numbered) beside their causes z (right: position, shape, scale).
 
-    Taught in 01 Going deeper "A process whose causes we know".
+    Taught in 01 Going deeper D1.
     """
     fig, (ax_img, ax_z) = _fig(10, 4.4, 2)
     ax_img.imshow(image_grid(images, ncol=ncol, pad=2, pad_value=128), cmap="gray_r")
@@ -191,7 +191,7 @@ def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
 def mean_and_draws(mean_image, draws, side=28):
     """A likelihood's mean image π(z) beside draws x ~ p(x|z) for the same z.
 
-    Taught in 01 Going deeper "A process whose causes we know".
+    Taught in 01 Going deeper D1.
     """
     fig = new_figure(10, 3.2, dpi=100)
     grid = fig.add_gridspec(1, 2, width_ratios=[1, len(draws)])
@@ -275,7 +275,7 @@ def curves(grid, panels, xlabel="z", ylabel="density (per unit z)", ylim=None, w
 def naive_mc_error(sample_sizes, rel_err, nats_short):
     """Relative error of p̂(x) (log-log) and how far log p̂(x) falls short (symlog, nats), one line per J.
 
-    Taught in 01 §3.
+    Used by tests only since 01 §3 draws naive_mc_shortfall; not called from a notebook.
     """
     fig, (ax_r, ax_n) = _fig(10.5, 4.2, 2)
     # curves that coincide (J = 10 and J = 20 near error 1) stay visible: each J its own line style, and markers
@@ -779,7 +779,7 @@ def theta_changes(grid, base, changed, names):
 def log_estimate_histogram(log_estimates, log_exact, title, bins=40):
     """Histogram of repeated estimates log p̂(x) [runs], with the exact log p(x) and the runs' median marked.
 
-    Taught in 01 §3.
+    Taught in 01 Going deeper D3.
     """
     est, exact = _np(log_estimates), float(log_exact)
     fig, (ax,) = _fig(7.5, 3.8)
@@ -821,3 +821,25 @@ def grid_lines(ax, z_grid, color="0.8", lw=0.6):
     lines = [ax.axvline(v, color=color, lw=lw, zorder=0) for v in np.unique(z[:, 0].round(6))]
     lines += [ax.axhline(v, color=color, lw=lw, zorder=0) for v in np.unique(z[:, 1].round(6))]
     return lines
+
+
+# notebooks 01–02 ---------------------------------------------------------------------------------------------
+def naive_mc_shortfall(sample_sizes, nats_short):
+    """How far naive Monte Carlo's log p̂(x) falls short of log p(x) (nats, linear axis) against S, one line per J.
+
+    sample_sizes [n_S]; nats_short {J: [n_S] medians of log p(x) − log p̂(x)}.
+
+    Taught in 01 §3.
+    """
+    fig, (ax,) = _fig(6.5, 4.2)
+    styles, markers = ["-", "--", "-.", ":", (0, (5, 1))], ["o", "s", "^", "D", "v"]
+    for i, j in enumerate(nats_short):
+        ax.plot(sample_sizes, nats_short[j], ls=styles[i % 5], marker=markers[i % 5], mfc="none", mew=1.4,
+                label=f"J = {j}")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set(title="naive Monte Carlo: how far log p̂(x) falls short", xlabel="prior samples S",
+           ylabel="median log p(x) − log p̂(x)  (nats)")
+    ax.legend(fontsize=8, title="latent dimensions")
+    fig.tight_layout()
+    return fig

@@ -795,7 +795,7 @@ def log_estimate_histogram(log_estimates, log_exact, title, bins=40):
 def terms_against_sigma(sigmas, recon, kl, ylim=(0, 12)):
     """The reconstruction term, the KL and their sum against q's width σ [G], with the sum's minimum marked.
 
-    Taught in 04 §2.
+    Taught in 04 Going deeper D5.
     """
     s, r, k = _np(sigmas), _np(recon), _np(kl)
     fig, (ax,) = _fig(6.5, 4)

@@ -94,7 +94,7 @@ def nearest_distance(points, reference) -> torch.Tensor:
 def aggregate_log_density(z, mu, sigma) -> torch.Tensor:
     """log q(z) of the aggregate posterior q(z) = (1/n) Σᵢ N(z; μᵢ, diag σᵢ²): [m, k], [n, k], [n, k] -> [m].
 
-    Taught in 07 §2.
+    Taught in 07 Going deeper D3.
     """
     mu = _as_float("mu", mu, ("n", "k"), min_rows=1)
     z, sigma = _as_float("z", z, ("m", mu.shape[1])), _as_float("sigma", sigma, tuple(mu.shape))
@@ -201,7 +201,7 @@ def rate_split(mu, sigma, n_samples: int, generator: torch.Generator, chunk: int
     posterior). Draws n_samples z per point; returns (rate, information, mismatch) in nats, rate = the sum.
     The information term is at most log N: a mixture of N codes cannot tell more than N images apart.
 
-    Taught in 07 Going deeper "The rate is information plus mismatch".
+    Taught in 07 Going deeper D4.
     """
     mu, sigma = _as_float("mu", mu), _as_float("sigma", sigma)
     if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 1:

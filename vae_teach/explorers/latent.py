@@ -78,7 +78,7 @@ def _check_model(model):
 def check_data(model, data, labels):
     """Validate data [n, x_dim] and labels [n]; return (data, labels as LongTensor or None).
 
-    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper D1;
     not called from a notebook.
     """
     if not isinstance(data, torch.Tensor) or data.dim() != 2 or data.shape[1] != model.x_dim or len(data) == 0:
@@ -97,7 +97,7 @@ def check_data(model, data, labels):
 def encode_stats(model, x):
     """Encoder mean and standard deviation over rows: x [n, x_dim] -> (mu [n, z], sigma [n, z]) float64.
 
-    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper D1;
     not called from a notebook.
     """
     mu, logvar = encoder_stats(model, x)
@@ -107,7 +107,7 @@ def encode_stats(model, x):
 def most_active(mu, sigma, count=MAX_SLIDERS):
     """Indices of the `count` latent dims with the largest data-mean KL(q(z_j|x) || N(0,1)), largest first.
 
-    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper D1;
     not called from a notebook.
     """
     kl = bounds.gaussian_kl(mu.unsqueeze(-1), (2 * sigma.log()).unsqueeze(-1)).mean(0)

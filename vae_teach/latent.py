@@ -46,7 +46,7 @@ def manifold_grid(n: int, margin: float | None = None) -> torch.Tensor:
 def interpolate(a, b, steps: int) -> torch.Tensor:
     """Straight line from a to b in `steps` points, both ends included: [d], [d] -> [steps, d].
 
-    Taught in 08 Going deeper "Interpolation".
+    Taught in 08 Going deeper D3.
     """
     a, b = _as_float("a", a, ("d",)), _as_float("b", b, ("d",))
     check.same_shape("a and b", a, b)
@@ -60,7 +60,7 @@ def correlation_matrix(latents, factors) -> torch.Tensor:
 
     A constant column (zero variance) has no defined correlation; its row or column is 0.
 
-    Taught in 08 Going deeper "Sprites".
+    Taught in 08 Going deeper D4.
     """
     z, f = _as_float("latents", latents, ("n", "k"), min_rows=2), _as_float("factors", factors)
     f = check.tensor("factors", f, (len(z),) if f.dim() == 1 else (len(z), "m")).reshape(len(z), -1)
@@ -84,7 +84,7 @@ def _standardise(x: torch.Tensor) -> torch.Tensor:
 def nearest_distance(points, reference) -> torch.Tensor:
     """Euclidean distance from each point to its nearest reference point: [n, k], [m, k] -> [n].
 
-    Taught in 08 §4.
+    Taught in 07 §2.
     """
     p = _as_float("points", points, ("n", "k"))
     r = _as_float("reference", reference, ("m", p.shape[1]), min_rows=1)
@@ -94,7 +94,7 @@ def nearest_distance(points, reference) -> torch.Tensor:
 def aggregate_log_density(z, mu, sigma) -> torch.Tensor:
     """log q(z) of the aggregate posterior q(z) = (1/n) Σᵢ N(z; μᵢ, diag σᵢ²): [m, k], [n, k], [n, k] -> [m].
 
-    Taught in 07 §2.
+    Taught in 07 Going deeper D3.
     """
     mu = _as_float("mu", mu, ("n", "k"), min_rows=1)
     z, sigma = _as_float("z", z, ("m", mu.shape[1])), _as_float("sigma", sigma, tuple(mu.shape))
@@ -110,7 +110,7 @@ def grid_steps(images) -> torch.Tensor:
     Rows of `images` are in manifold_grid order (row by row); the first n(n-1) entries are the horizontal
     neighbours, the rest the vertical ones. Euclidean distance in the images' own units.
 
-    Taught in 08 §2.
+    Taught in 08 Going deeper D2.
     """
     imgs = _as_float("images", images)
     n = int(round(len(imgs) ** 0.5)) if imgs.dim() == 2 else 0
@@ -125,7 +125,7 @@ def grid_steps(images) -> torch.Tensor:
 def grid_step_pairs(n: int) -> torch.Tensor:
     """The cell pairs that grid_steps compares, in its order: -> [2n(n-1), 2] indices into the n×n grid's rows.
 
-    Taught in 08 Going deeper "Smoothness".
+    Taught in 08 Going deeper D2.
     """
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"n must be an int >= 2, got {n!r}")
@@ -142,7 +142,7 @@ def decoder_samples(model, z, n_samples: int, generator: torch.Generator) -> tor
     Categorical pixels are drawn level by level (grey level / (levels - 1)), Bernoulli pixels as 0/1, Gaussian
     pixels as mean + σ_x·noise; every draw takes `generator`.
 
-    Taught in 08 §4.
+    Taught in 08 Going deeper D1.
     """
     if not isinstance(n_samples, int) or n_samples < 1:
         raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
@@ -201,7 +201,7 @@ def rate_split(mu, sigma, n_samples: int, generator: torch.Generator, chunk: int
     posterior). Draws n_samples z per point; returns (rate, information, mismatch) in nats, rate = the sum.
     The information term is at most log N: a mixture of N codes cannot tell more than N images apart.
 
-    Taught in 07 Going deeper "The rate is information plus mismatch".
+    Taught in 07 Going deeper D4.
     """
     mu, sigma = _as_float("mu", mu), _as_float("sigma", sigma)
     if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 1:
@@ -218,3 +218,22 @@ def rate_split(mu, sigma, n_samples: int, generator: torch.Generator, chunk: int
     information = float((log_q_given_x - log_q).mean())
     mismatch = float((log_q - log_p).mean())
     return information + mismatch, information, mismatch
+
+
+# notebooks 07–08
+@torch.no_grad()
+def sigmas_to_nearest_code(z, mu, sigma) -> torch.Tensor:
+    """Distance from each z_m to the nearest code μ_i, in that code's σ_i: min_i |(z_m - μ_i)/σ_i|, [M, J] -> [M].
+
+    mu, sigma [N, J] are the encoder's outputs; a draw from q(z|x_i) lies |ε| of its own σ from μ_i.
+
+    Taught in 08 §3.
+    """
+    z, mu, sigma = _as_float("z", z), _as_float("mu", mu), _as_float("sigma", sigma)
+    if mu.dim() != 2 or mu.shape != sigma.shape or len(mu) < 1 or z.dim() != 2 or z.shape[1] != mu.shape[1]:
+        raise ValueError(f"z must be [M, J] and mu, sigma both [N, J], got {list(z.shape)}, {list(mu.shape)} "
+                         f"and {list(sigma.shape)}")
+    if not bool((sigma > 0).all()):
+        raise ValueError("sigma must be positive everywhere, got a value <= 0")
+    d2 = (((z.unsqueeze(1) - mu.unsqueeze(0)) / sigma.unsqueeze(0)) ** 2).sum(-1)  # [M, N]
+    return d2.min(1).values.sqrt()

@@ -71,7 +71,7 @@ def figure_rgb(fig):
 def figure_png(fig):
     """Draw a Figure and return PNG bytes.
 
-    Used by the TradeoffExplorer of 07 Going deeper "Explore the sweep"; not called from a notebook.
+    Used by the TradeoffExplorer of 07 Going deeper D1; not called from a notebook.
     """
     return png_bytes(figure_rgb(fig))
 
@@ -79,7 +79,7 @@ def figure_png(fig):
 def new_figure(width, height, dpi=80):
     """A pyplot-free Figure of width x height inches with an Agg canvas attached.
 
-    Used by plots.latent_scatter and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    Used by plots.latent_scatter and the TradeoffExplorer of 07 Going deeper D1;
     not called from a notebook.
     """
     fig = Figure(figsize=(width, height), dpi=dpi)

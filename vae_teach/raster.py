@@ -32,7 +32,7 @@ def grey_unit(x, levels=None):
     """Pixels for display as floats in [0, 1]: float rows pass through, integer grey levels are divided by
     levels - 1 (levels defaults to max + 1, at least 2): any shape -> float32 tensor.
 
-    Used by the LatentExplorer (08 §5) and the TradeoffExplorer (07 Going deeper "Explore the sweep");
+    Used by the LatentExplorer (08 §4) and the TradeoffExplorer (07 Going deeper D1);
     not called from a notebook.
     """
     x = torch.as_tensor(x)

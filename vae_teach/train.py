@@ -320,7 +320,7 @@ def _blame_model(model: VAE) -> str:
 def rate_distortion(model: VAE, x, n_samples: int = 10, seed: int = 0) -> tuple[float, float]:
     """(rate, distortion) in nats per image: mean KL(q(z|x)||p(z)) and mean E_q[-log p(x|z)] over n_samples z.
 
-    Taught in 07 Going deeper "KL warm-up".
+    Taught in 07 Going deeper D5.
     """
     x = _check_data(model, x, "x")
     count("n_samples", n_samples)

@@ -44,7 +44,7 @@ SNAPSHOT_STYLE = {"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xti
 def snap(value, step=STEP, lo=-math.inf, hi=math.inf):
     """Round a number onto the slider grid {k * step} and clip it to [lo, hi].
 
-    Used by the explorers of 02 §4, 05 Going deeper D6 and 08 §5 to put slider values on their grid;
+    Used by the explorers of 02 §4, 05 Going deeper D6 and 08 §4 to put slider values on their grid;
     not called from a notebook.
     """
     return float(min(max(round(round(float(value) / step) * step, 10), lo), hi)) + 0.0

@@ -29,7 +29,7 @@ MAX_RENDER = 4096  # render_decoded's largest image side, in pixels
 def decoded_pixels(model, z):
     """Mean of p(x|z) for one latent z [z_dim] as a uint8 square image [side, side] (255 = 1.0).
 
-    Used by the LatentExplorer of 08 §5; not called from a notebook.
+    Used by the LatentExplorer of 08 §4; not called from a notebook.
     """
     side = raster.image_side(model.x_dim)
     with torch.no_grad(), eval_mode(model):
@@ -40,7 +40,7 @@ def decoded_pixels(model, z):
 def render_decoded(model, z, size=256):
     """PNG bytes of the decoded image for z [z_dim], nearest-neighbour upscaled to about size (1..4096) pixels.
 
-    Used by the tests of the LatentExplorer of 08 §5; not called from a notebook.
+    Used by the tests of the LatentExplorer of 08 §4; not called from a notebook.
     """
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_RENDER:
         raise ValueError(f"size must be an int in 1..{MAX_RENDER} (pixels), got {size!r}")
@@ -53,7 +53,7 @@ def mlp_layers(seq: nn.Sequential) -> tuple[list[list[int]], float, torch.Tensor
     """An MLP of Linear + LeakyReLU (+ Dropout) as ([[in, out], ...], LeakyReLU slope, weights packed as
     W [out, in] row-major then b [out] per layer): what latent.js's forward pass reads.
 
-    Used by the LatentExplorer of 08 §5; not called from a notebook.
+    Used by the LatentExplorer of 08 §4; not called from a notebook.
     """
     shapes, parts, slope = [], [], 0.01
     for m in seq:
@@ -78,7 +78,7 @@ def _check_model(model):
 def check_data(model, data, labels):
     """Validate data [n, x_dim] and labels [n]; return (data, labels as LongTensor or None).
 
-    Used by the LatentExplorer of 08 §5 and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper D1;
     not called from a notebook.
     """
     if not isinstance(data, torch.Tensor) or data.dim() != 2 or data.shape[1] != model.x_dim or len(data) == 0:
@@ -97,7 +97,7 @@ def check_data(model, data, labels):
 def encode_stats(model, x):
     """Encoder mean and standard deviation over rows: x [n, x_dim] -> (mu [n, z], sigma [n, z]) float64.
 
-    Used by the LatentExplorer of 08 §5 and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper D1;
     not called from a notebook.
     """
     mu, logvar = encoder_stats(model, x)
@@ -107,7 +107,7 @@ def encode_stats(model, x):
 def most_active(mu, sigma, count=MAX_SLIDERS):
     """Indices of the `count` latent dims with the largest data-mean KL(q(z_j|x) || N(0,1)), largest first.
 
-    Used by the LatentExplorer of 08 §5 and the TradeoffExplorer of 07 Going deeper "Explore the sweep";
+    Used by the LatentExplorer of 08 §4 and the TradeoffExplorer of 07 Going deeper D1;
     not called from a notebook.
     """
     kl = bounds.gaussian_kl(mu.unsqueeze(-1), (2 * sigma.log()).unsqueeze(-1)).mean(0)
@@ -119,7 +119,7 @@ class LatentExplorer(Explorer):
 
     The model is a ``models.VAE`` (AEVB appendix C).
 
-    Taught in 08 §5.
+    Taught in 08 §4.
     """
 
     _esm = module_source("latent")
@@ -198,7 +198,7 @@ class LatentExplorer(Explorer):
     def z(self) -> torch.Tensor:
         """The current latent z [z_dim] (float32), as the page shows it.
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         return torch.tensor(self.latent, dtype=torch.float32)
 
@@ -206,21 +206,21 @@ class LatentExplorer(Explorer):
     def selected(self):
         """Index of the encoded data image whose q ellipse is shown, or None.
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         return None if self.selected_index < 0 else self.selected_index
 
     def readout(self) -> dict:
         """What the page shows: z [z_dim] and the decoded image as uint8 [side, side].
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         return {"z": list(self.latent), "pixels": decoded_pixels(self.model, self.z)}
 
     def expected(self) -> dict:
         """One ArrowRight on the first slider: the z and the 8-bit pixels Python decodes for it.
 
-        Part of the LatentExplorer of 08 §5 (its browser tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its browser tests); not called from a notebook.
         """
         z = list(self.latent)
         d = self.dims[0]
@@ -271,7 +271,7 @@ class LatentExplorer(Explorer):
     def set_latent(self, z):
         """Move to latent z [z_dim]: shown dims snap to the slider grid (clipped to ±limit), others kept exact.
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         z = finite_vector("z", z, self.model.z_dim, f" (model.z_dim = {self.model.z_dim})")
         out = [float(v) for v in z.float()]
@@ -282,7 +282,7 @@ class LatentExplorer(Explorer):
     def encode(self, i):
         """Jump to the encoder mean of data row i and show q(z|x_i)'s 1σ/2σ ellipse on the map.
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         if self.data is None:
             raise ValueError("encode needs data: construct LatentExplorer(model, data=...)")
@@ -294,7 +294,7 @@ class LatentExplorer(Explorer):
     def sample_prior(self):
         """Jump to a fresh z ~ N(0, I) (all dims) drawn from the explorer's own generator.
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         self.selected_index = -1
         self.set_latent(torch.randn(self.model.z_dim, generator=self._generator))
@@ -302,7 +302,7 @@ class LatentExplorer(Explorer):
     def reset(self):
         """Back to z = 0 with no ellipse.
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         self.selected_index = -1
         self.set_latent(torch.zeros(self.model.z_dim))
@@ -310,7 +310,7 @@ class LatentExplorer(Explorer):
     def set_map(self, x_dim, y_dim):
         """Show the map plane (z[x_dim], z[y_dim]); both must be among the slider dims.
 
-        Part of the LatentExplorer of 08 §5 (its tests); not called from a notebook.
+        Part of the LatentExplorer of 08 §4 (its tests); not called from a notebook.
         """
         for name, d in (("x_dim", x_dim), ("y_dim", y_dim)):
             if d not in self.dims:

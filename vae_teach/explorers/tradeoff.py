@@ -54,7 +54,7 @@ def _check_results(results):
 class TradeoffExplorer(Explorer):
     """A β slider over a trained sweep: reconstructions, prior samples, latent scatter, rate–distortion point.
 
-    Taught in 07 Going deeper "Explore the sweep" (the KL term against reconstruction).
+    Taught in 07 Going deeper D1 (the KL term against reconstruction).
     """
 
     _esm = module_source("tradeoff")
@@ -185,7 +185,7 @@ class TradeoffExplorer(Explorer):
     def select(self, beta):
         """Move the slider to the trained β nearest to `beta` (in log space when all β > 0) and return it.
 
-        Part of the TradeoffExplorer of 07 Going deeper "Explore the sweep" (its tests); not called from a notebook.
+        Part of the TradeoffExplorer of 07 Going deeper D1 (its tests); not called from a notebook.
         """
         beta = finite_number("beta", beta)
         b = np.array(self._betas)
@@ -199,7 +199,7 @@ class TradeoffExplorer(Explorer):
     def readout(self) -> dict:
         """The selected β with its rate and distortion (nats per test image).
 
-        Part of the TradeoffExplorer of 07 Going deeper "Explore the sweep" (its tests); not called from a notebook.
+        Part of the TradeoffExplorer of 07 Going deeper D1 (its tests); not called from a notebook.
         """
         i = self._betas.index(self.beta)
         return {"beta": self.beta, "rate": self.rates[i], "distortion": self.distortions[i]}
@@ -207,7 +207,7 @@ class TradeoffExplorer(Explorer):
     def expected(self) -> dict:
         """One ArrowRight on the β slider: the next β and its rate and distortion.
 
-        Part of the TradeoffExplorer of 07 Going deeper "Explore the sweep" (its browser tests);
+        Part of the TradeoffExplorer of 07 Going deeper D1 (its browser tests);
         not called from a notebook.
         """
         i = min(self._betas.index(self.beta) + 1, len(self._betas) - 1)

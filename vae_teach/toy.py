@@ -328,7 +328,7 @@ def linear_elbo_terms(W, b, tau, mu, sigma, x) -> dict[str, torch.Tensor]:
     [n, J]; x [n, D] -> {"elbo", "log_px", "gap"}, each [n]. The three come from LinearGaussian's separate closed
     forms (the gap as a Gaussian KL to the exact posterior), so log p(x) = ELBO + gap is a check, not a definition.
 
-    Taught in 03 Going deeper D7 (one gradient step on θ alone, one on φ alone).
+    Taught in 03 §2 (one gradient step on θ alone, one on φ alone).
     """
     model = LinearGaussian(W, b, tau)
     q = D.Independent(D.Normal(mu, sigma), 1)

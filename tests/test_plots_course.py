@@ -27,8 +27,6 @@ CASES = {
                                                        torch.tensor([[2.0], [1.0]]), torch.zeros(2)),
     "joint_and_evidence": lambda: plots.joint_and_evidence(torch.randn(30, 1), torch.randn(30, 1), G, BELL),
     "curves": lambda: plots.curves(G, {"one": {"a": BELL}, "two": {"b": BELL, "c": 2 * BELL}}, ylim=(0, 3)),
-    "naive_mc_error": lambda: plots.naive_mc_error([10, 100], {1: [0.3, 0.1], 2: [1.0, 0.5]},
-                                                   {1: [0.0, 0.0], 2: [5.0, 1.0]}),
     "posterior_ellipse": lambda: plots.posterior_ellipse(*torch.meshgrid(G, G, indexing="xy"),
                                                          torch.outer(BELL, BELL), torch.outer(BELL, BELL) ** 2,
                                                          torch.zeros(2), "t"),

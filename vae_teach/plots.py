@@ -272,34 +272,6 @@ def curves(grid, panels, xlabel="z", ylabel="density (per unit z)", ylim=None, w
     return fig
 
 
-def naive_mc_error(sample_sizes, rel_err, nats_short):
-    """Relative error of p̂(x) (log-log) and how far log p̂(x) falls short (symlog, nats), one line per J.
-
-    Used by tests only since 01 §3 draws naive_mc_shortfall; not called from a notebook.
-    """
-    fig, (ax_r, ax_n) = _fig(10.5, 4.2, 2)
-    # curves that coincide (J = 10 and J = 20 near error 1) stay visible: each J its own line style, and markers
-    # drawn hollow, larger for smaller J, so a later curve never hides an earlier one
-    styles = ["-", "--", "-.", ":", (0, (5, 1))]
-    markers = ["o", "s", "^", "D", "v"]
-    for i, j in enumerate(rel_err):
-        kw = dict(ls=styles[i % 5], marker=markers[i % 5], ms=11 - 1.6 * (i % 5), mfc="none", mew=1.4, label=f"J = {j}")
-        ax_r.loglog(sample_sizes, rel_err[j], **kw)
-        ax_n.plot(sample_sizes, nats_short[j], **kw)
-    ax_r.loglog(sample_sizes, [1 / math.sqrt(s) for s in sample_sizes], "k:", label="1/√S")
-    ax_r.set(title="relative error of p̂(x)", xlabel="prior samples S", ylabel="median |p̂(x)/p(x) − 1|")
-    ax_n.set_xscale("log")
-    ax_n.set_yscale("symlog", linthresh=0.1)
-    ax_n.set_ylim(bottom=-0.2)  # a few hundredths below zero is noise around an accurate estimate
-    ax_n.axhline(0, color="k", lw=0.8)
-    ax_n.set(title="how far log p̂(x) falls short", xlabel="prior samples S",
-             ylabel="median log p(x) − log p̂(x)  (nats, symlog)")
-    for ax in (ax_r, ax_n):
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 def posterior_ellipse(za, zb, prior_density, post_density, z_true, title):
     """Contours of the prior and of a 2-D posterior on a grid, with the true cause.
 

@@ -173,10 +173,18 @@ def sprites_and_causes(images, causes, shape_names, ncol=4, side=28):
                     fontsize=8)
     ax_img.set(title=f"x: {len(images)} sprites drawn from the process", xlabel="pixel column", ylabel="pixel row")
     ax_img.axis("off")  # a montage: pixel positions mean nothing across tiles
+    def size(scale):  # marker area: 30 at the smallest scale make_sprites draws (0.12), 500 at the largest (0.28)
+        return 30 + 470 * (np.asarray(scale) - 0.12) / 0.16
+
     for s, name in enumerate(shape_names):
         pick = _np(causes["shape"]) == s
-        ax_z.scatter(_np(causes["pos_x"])[pick], _np(causes["pos_y"])[pick], s=2000 * _np(causes["scale"])[pick] ** 2,
+        ax_z.scatter(_np(causes["pos_x"])[pick], _np(causes["pos_y"])[pick], s=size(_np(causes["scale"])[pick]),
                      alpha=0.6, label=name)
+    for key_x, scale in [(0.05, 0.12), (0.15, 0.2), (0.28, 0.28)]:  # a size key along the top edge
+        ax_z.scatter([key_x], [0.07], s=size(scale), color="none", edgecolor="0.4")
+        ax_z.annotate(f"{scale:.2f}", (key_x, 0.07), xytext=(0, -13), textcoords="offset points", fontsize=7,
+                      ha="center", va="top", color="0.3")
+    ax_z.annotate("← marker size: scale", (0.36, 0.07), fontsize=7, va="center", color="0.3")
     for i in range(len(images)):
         ax_z.annotate(str(i + 1), (float(causes["pos_x"][i]), float(causes["pos_y"][i])), fontsize=8, ha="center",
                       va="center")

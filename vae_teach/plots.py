@@ -529,8 +529,8 @@ def estimator_sd_curves(ax, scales, sd_a, sd_b):
     ax.plot(scales, sd_b, "s-", label="B (eq. 7): exact KL")
     ax.axvline(1.0, color="grey", ls=":")
     ax.set_xscale("log")
-    ticks = [0.2, 0.3, 0.5, 1, 2, 3]
-    ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
+    ticks = [round(float(c), 2) for c in scales]  # every measured c gets a label
+    ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks], fontsize=8)
     ax.minorticks_off()
     ax.set(xlabel="c: q's sd relative to the posterior's (1 = exact posterior)",
            ylabel="sd of a single-sample estimate (nats)", title="Linear-Gaussian model: A is exact at c = 1")

@@ -823,3 +823,26 @@ def naive_mc_shortfall(sample_sizes, nats_short):
     ax.legend(fontsize=8, title="latent dimensions")
     fig.tight_layout()
     return fig
+
+
+# notebooks 07–08 (round 5) -------------------------------------------------------------------------------------
+def mark_grid_cells(map_ax, scatter_ax, z_grid, cells, color="crimson"):
+    """Letter a few cells of a decoded_map on map_ax and the same grid points z_grid[cells] [m, 2] on scatter_ax.
+
+    cells: {letter: cell index in latent.manifold_grid order (row by row, top row first)}. -> the texts drawn (list)
+
+    Taught in 08 §2.
+    """
+    z = np.asarray(z_grid, dtype=float)
+    n = math.isqrt(len(z))
+    if n * n != len(z) or z.shape[1:] != (2,) or not all(0 <= int(i) < n * n for i in cells.values()):
+        raise ValueError(f"z_grid must be [n*n, 2] and every cell index in 0..n*n-1, got {list(z.shape)} and "
+                         f"{sorted(cells.values())}")
+    texts = []
+    for letter, i in cells.items():
+        r, c = divmod(int(i), n)
+        texts.append(map_ax.text(c + 0.1, n - r - 0.1, letter, fontsize=10, weight="bold", va="top", color=color))
+        scatter_ax.plot(*z[i], "x", color=color, ms=9, mew=2, zorder=5)
+        texts.append(scatter_ax.annotate(letter, z[i], xytext=(4, 4), textcoords="offset points", fontsize=11,
+                                         weight="bold", color=color, zorder=5))
+    return texts

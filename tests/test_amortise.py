@@ -1,5 +1,7 @@
 """Per-x q versus an amortised encoder on a linear-Gaussian model, where the gap KL(q ‖ p(z|x)) is exact."""
 
+import math
+
 import pytest
 import torch
 
@@ -73,3 +75,12 @@ def test_rejects_bad_inputs(setup):
         amortise.exact_gap(model, x, torch.zeros(30, 3), torch.ones(30, 3))
     with pytest.raises(ValueError, match="n_train >= batch"):
         amortise.fit_encoder(model, x, n_train=10, batch=50)
+
+
+@pytest.mark.parametrize("fit", [amortise.fit_per_x, amortise.fit_encoder])
+def test_a_one_element_tensor_lr_works_and_a_huge_one_is_named(setup, fit):
+    model, x = setup
+    small = fit(model, x, steps=3, lr=torch.tensor([0.01]))  # a tensor lr is read as the float it holds
+    assert math.isfinite(small.gap if isinstance(small, amortise.QFit) else small[1].gap)
+    with pytest.raises(ValueError, match=r"lr = 1e\+30 is too large"):
+        fit(model, x, steps=2, lr=torch.tensor([1e30]))

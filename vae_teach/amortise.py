@@ -96,7 +96,7 @@ def fit_per_x(model, x: torch.Tensor, steps: int = 300, lr: float = 0.1, seed: i
     Taught in 02 §5.
     """
     x = _check_x(model, x)
-    _check_steps(steps, lr, seed, record_every)
+    lr = _check_steps(steps, lr, seed, record_every)  # a one-element tensor becomes a float
     gen = torch.Generator().manual_seed(seed)
     mu = torch.zeros(x.shape[0], model.k, dtype=model.W.dtype, requires_grad=True)
     log_std = torch.zeros(x.shape[0], model.k, dtype=model.W.dtype, requires_grad=True)
@@ -124,7 +124,7 @@ def fit_encoder(model, x_eval: torch.Tensor, n_train: int = 2000, steps: int = 1
     Taught in 02 §5.
     """
     x_eval = _check_x(model, x_eval, "x_eval")
-    _check_steps(steps, lr, seed, record_every)
+    lr = _check_steps(steps, lr, seed, record_every)  # a one-element tensor becomes a float
     check.count("hidden", hidden)
     if check.count("n_train", n_train) < check.count("batch", batch):
         raise ValueError(f"need n_train >= batch >= 1, got n_train={n_train}, batch={batch}")
@@ -198,9 +198,10 @@ def _check_x(model, x, name: str = "x") -> torch.Tensor:
     return check.tensor(name, x, ("n", model.d), kind="float", min_rows=1).to(model.W.dtype)
 
 
-def _check_steps(steps, lr, seed, record_every) -> None:
-    """Raise ValueError unless steps is an int >= 1, lr a number > 0, seed and record_every ints >= 0."""
+def _check_steps(steps, lr, seed, record_every) -> float:
+    """lr as a float; ValueError unless steps is an int >= 1, lr a number > 0, seed and record_every ints >= 0."""
     check.count("steps", steps)
-    check.number("lr", lr, above=0)
+    lr = check.number("lr", lr, above=0)
     check.count("seed", seed, minimum=0)
     check.count("record_every", record_every, minimum=0)
+    return lr

@@ -663,9 +663,9 @@ def bound_curve(ax, sample_counts, iwae, elbo):
 
 
 def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
-    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 §5).
+    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 D7).
 
-    Taught in 06 §5.
+    Taught in 06 Going deeper D7.
     """
     kl_dims, activity = np.asarray(kl_dims, dtype=np.float64), np.asarray(activity, dtype=np.float64)
     if kl_dims.shape != activity.shape or kl_dims.ndim != 1:

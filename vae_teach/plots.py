@@ -100,7 +100,7 @@ def latent_scatter(mu, labels=None, sigma=None, dims=(0, 1), ax=None, limit=None
                    legend_outside=False):
     """Scatter encoder means mu [n, z] on the plane `dims`, coloured by labels [n]; draw q's nsig ellipses if sigma.
 
-    Taught in 08 §2.
+    Used by plots.code_map; not called from a notebook.
     """
     mu = np.asarray(mu.detach() if isinstance(mu, torch.Tensor) else mu, dtype=np.float64)
     if mu.ndim != 2 or max(dims) >= mu.shape[1]:
@@ -409,7 +409,7 @@ def decoded_map(ax, images, z_grid, classes=None, title=None, interpolation="bic
     k-NN class of each grid point) its frame takes that class's colour and a legend names them. Ticks show
     z_1 and z_2 at every `every`-th cell centre. -> ax
 
-    Taught in 08 §2.
+    Used by plots.code_map; not called from a notebook.
     """
     imgs = _as_numpy(images)
     z = _as_numpy(z_grid)
@@ -447,7 +447,7 @@ def decoded_map(ax, images, z_grid, classes=None, title=None, interpolation="bic
 def posterior_ellipses(ax, mu, sigma, nsig=2.0, colour="k", lw=0.6, alpha=0.35):
     """Outline each q(z|x) = N(mu, diag sigma²) at nsig standard deviations: mu, sigma [n, 2] -> number drawn.
 
-    Taught in 08 §2.
+    Used by plots.code_map; not called from a notebook.
     """
     mu, sigma = _as_numpy(mu), _as_numpy(sigma)
     if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape:
@@ -795,7 +795,7 @@ def grid_lines(ax, z_grid, color="0.8", lw=0.6):
     """Light lines at the z_1 and z_2 values of a decoded grid's points, so a scatter with linear axes shows
     where each cell of a Φ⁻¹-spaced map (decoded_map) sits: z_grid [n², 2] -> the lines drawn (list).
 
-    Taught in 08 §2.
+    Used by plots.code_map; not called from a notebook.
     """
     z = np.asarray(z_grid, dtype=float)
     lines = [ax.axvline(v, color=color, lw=lw, zorder=0) for v in np.unique(z[:, 0].round(6))]
@@ -825,24 +825,27 @@ def naive_mc_shortfall(sample_sizes, nats_short):
     return fig
 
 
-# notebooks 07–08 (round 5) -------------------------------------------------------------------------------------
-def mark_grid_cells(map_ax, scatter_ax, z_grid, cells, color="crimson"):
-    """Letter a few cells of a decoded_map on map_ax and the same grid points z_grid[cells] [m, 2] on scatter_ax.
-
-    cells: {letter: cell index in latent.manifold_grid order (row by row, top row first)}. -> the texts drawn (list)
+# notebooks 07–08 (round 6) -------------------------------------------------------------------------------------
+def code_map(axes, images, z_grid, classes, mu, logvar, labels, name):
+    """Figure 4 beside its codes: decoded_map of images [n*n, 64] at z_grid [n*n, 2] on axes[0]; on axes[1] the
+    codes mu [m, 2] coloured by labels [m], the 2σ ellipse of every fourth q(z|x) (logvar [m, 2]), the grid. -> axes
 
     Taught in 08 §2.
     """
-    z = np.asarray(z_grid, dtype=float)
-    n = math.isqrt(len(z))
-    if n * n != len(z) or z.shape[1:] != (2,) or not all(0 <= int(i) < n * n for i in cells.values()):
-        raise ValueError(f"z_grid must be [n*n, 2] and every cell index in 0..n*n-1, got {list(z.shape)} and "
-                         f"{sorted(cells.values())}")
-    texts = []
-    for letter, i in cells.items():
-        r, c = divmod(int(i), n)
-        texts.append(map_ax.text(c + 0.1, n - r - 0.1, letter, fontsize=10, weight="bold", va="top", color=color))
-        scatter_ax.plot(*z[i], "x", color=color, ms=9, mew=2, zorder=5)
-        texts.append(scatter_ax.annotate(letter, z[i], xytext=(4, 4), textcoords="offset points", fontsize=11,
-                                         weight="bold", color=color, zorder=5))
-    return texts
+    mu, logvar = torch.as_tensor(mu), torch.as_tensor(logvar)
+    if mu.ndim != 2 or mu.shape[1] != 2 or logvar.shape != mu.shape:
+        raise ValueError(f"mu and logvar must both be [m, 2], got {list(mu.shape)} and {list(logvar.shape)}")
+    decoded_map(axes[0], images, z_grid, classes, title=f"{name}: decoded means on a "
+                f"{math.isqrt(len(z_grid))}×{math.isqrt(len(z_grid))} grid", every=1)
+    axes[0].tick_params(labelsize=9)
+    sigma = (0.5 * logvar).exp()
+    seen = "" if sigma.median() > 0.01 else ", too small to see"
+    latent_scatter(mu, labels=labels, ax=axes[1], legend_outside=True,
+                   title=f"{name}: test codes μ(x), 2σ ellipses of q(z|x)\n(median σ {sigma.median():.3f}{seen})")
+    posterior_ellipses(axes[1], mu[::4], sigma[::4])
+    grid_lines(axes[1], z_grid)  # the cell centres' z_1 and z_2
+    z = torch.as_tensor(z_grid)
+    lo, hi = z.min(0).values, z.max(0).values
+    axes[1].add_patch(Rectangle(lo.tolist(), *(hi - lo).tolist(), fill=False, ls="--", color="k"))
+    axes[1].set(xlabel="z_1", ylabel="z_2")
+    return axes

@@ -71,6 +71,7 @@ EXERCISES_IMPORT = re.compile(r"^from vae_teach\.exercises import .* as exercise
 IMPORT_LINE = re.compile(r"^(?:import|from)\s")
 # a whole-line nbval marker, as nbval.plugin.find_comment_markers reads one: code, never a translatable comment
 NBVAL_LINE = re.compile(r"^\s*#+\s*(?:NBVAL_[A-Z_]+|PYTEST_VALIDATE_IGNORE_OUTPUT)\s*$")
+NBVAL_PREFIX = re.compile(r"^\s*#+\s*(NBVAL_[A-Z_]+|PYTEST_VALIDATE_IGNORE_OUTPUT)\b")
 DIRECTIVES = ("NBVAL_CHECK_OUTPUT", "NBVAL_", "noqa", "type:")
 NOTEBOOK_LINK = re.compile(r"\]\((?:\.\./)?(\d\d_[\w-]+\.ipynb)(#[^)\s]*)?\)")
 RELATIVE_LINK = re.compile(r"\]\((?!https?:|mailto:|#|/|\.\./\.\./)([^)\s]+)\)")
@@ -169,10 +170,17 @@ def _comment_ok(zh: str, en: str) -> bool:
 
 
 def _units(parts: list[tuple[str, str]]) -> list[tuple[str, list[int]]]:
-    """The lines grouped for alignment: (key, line indices); a run of whole-line comments is one unit."""
+    """The lines grouped for alignment: (key, line indices); a run of whole-line comments is one unit.
+
+    An nbval marker line is a unit of its own, keyed by the marker, even when a translator added words after it
+    (`# NBVAL_CHECK_OUTPUT 核对`): so it splits the comment runs around it the same way in English and twin.
+    """
     units: list[tuple[str, list[int]]] = []
     for i, (code, comment) in enumerate(parts):
-        if not code.strip() and comment:
+        marker = NBVAL_PREFIX.match(code + comment)
+        if marker:
+            units.append(("\0marker " + marker.group(1), [i]))
+        elif not code.strip() and comment:
             if units and units[-1][0] == "\0comments":
                 units[-1][1].append(i)
                 continue

@@ -663,7 +663,7 @@ def bound_curve(ax, sample_counts, iwae, elbo):
 
 
 def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
-    """Left: KL_j per latent dim, sorted, blue if active; right: activity against KL_j, one point per dim (06 D7).
+    """Left: KL_j per latent dim, sorted, blue if active; right: KL_j against activity, one point per dim (06 D7).
 
     Taught in 06 Going deeper D7.
     """
@@ -681,7 +681,7 @@ def kl_per_dim_bars(ax_bar, ax_scatter, kl_dims, activity, threshold=0.01):
     ax_scatter.scatter(activity, shown, c=colour)
     ax_scatter.axvline(threshold, color="grey", ls=":", label=f"activity threshold {threshold:g}")
     ax_scatter.set(xscale="log", yscale="log", xlabel="activity Var_x(μ_j(x))",
-                   ylabel="KL_j (nats per image, log scale)", title="Activity against KL, one point per dimension")
+                   ylabel="KL_j (nats per image, log scale)", title="KL against activity, one point per dimension")
     ax_scatter.legend()
     return ax_bar, ax_scatter
 

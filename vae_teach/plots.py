@@ -825,7 +825,7 @@ def naive_mc_shortfall(sample_sizes, nats_short):
     return fig
 
 
-# notebooks 07–08 (round 6) -------------------------------------------------------------------------------------
+# notebooks 07–08 -------------------------------------------------------------------------------------------
 def code_map(axes, images, z_grid, classes, mu, logvar, labels, name):
     """Figure 4 beside its codes: decoded_map of images [n*n, 64] at z_grid [n*n, 2] on axes[0]; on axes[1] the
     codes mu [m, 2] coloured by labels [m], the 2σ ellipse of every fourth q(z|x) (logvar [m, 2]), the grid. -> axes

@@ -1,4 +1,4 @@
-"""Figure helpers added for notebooks 01–02 in round 4."""
+"""plots.naive_mc_shortfall (notebook 01 §3): one line per latent dimension, on a linear nats axis."""
 
 from matplotlib.figure import Figure
 
